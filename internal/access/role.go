@@ -1,0 +1,85 @@
+// Package access defines who may do what: the bank's roles, the permissions
+// each role holds, and the data scope (own customers, outlet, branch subtree,
+// whole bank) that limits which customers a user can see at all. Every module's
+// service consults it, so no handler, page or job can forget it.
+package access
+
+import "slices"
+
+// Role keys are stable identifiers stored on users and used in config.
+const (
+	Teller            = "teller"
+	LobbyManager      = "lobby_manager"
+	RelationshipMgr   = "relationship_manager"
+	CallCenterAgent   = "call_center_agent"
+	BranchManager     = "branch_manager"
+	MarketingOperator = "marketing_operator"
+	ComplianceAuditor = "compliance_auditor"
+	Admin             = "admin"
+)
+
+// Roles lists every role in the order the UI presents them.
+var Roles = []string{Teller, LobbyManager, RelationshipMgr, CallCenterAgent, BranchManager,
+	MarketingOperator, ComplianceAuditor, Admin}
+
+// ValidRole reports whether r is a known role key.
+func ValidRole(r string) bool { return slices.Contains(Roles, r) }
+
+// Permission names one capability checked by services and used to build the
+// navigation.
+type Permission string
+
+// Permissions known to the foundation; later modules add their own.
+const (
+	CustomerRead   Permission = "customer.read"
+	CustomerWrite  Permission = "customer.write"
+	OrgRead        Permission = "org.read"
+	UserManage     Permission = "user.manage"
+	AuditRead      Permission = "audit.read"
+	MarketingWrite Permission = "marketing.write"
+)
+
+// rolePermissions is the default grant table. It is data, not code paths, so
+// issue-level changes (a bank's own policy) stay in one place.
+var rolePermissions = map[string][]Permission{
+	Teller:            {CustomerRead, CustomerWrite},
+	LobbyManager:      {CustomerRead},
+	RelationshipMgr:   {CustomerRead, CustomerWrite},
+	CallCenterAgent:   {CustomerRead},
+	BranchManager:     {CustomerRead, CustomerWrite, OrgRead},
+	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite},
+	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead},
+	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite},
+}
+
+// Can reports whether role holds permission p.
+func Can(role string, p Permission) bool {
+	return slices.Contains(rolePermissions[role], p)
+}
+
+// Scope is how far a user's view of customers reaches.
+type Scope string
+
+// Data scopes, narrowest first.
+const (
+	ScopeOwn     Scope = "own"     // customers whose primary RM is the user
+	ScopeOutlet  Scope = "outlet"  // customers homed at the user's own organisation
+	ScopeSubtree Scope = "subtree" // customers homed anywhere under the user's organisation
+	ScopeBank    Scope = "bank"    // every customer
+)
+
+// DefaultScope is the scope a role gets unless policy says otherwise. An RM
+// sees the customers they own; front-line staff their outlet; managers,
+// marketing and compliance their subtree (head-office users therefore the bank).
+func DefaultScope(role string) Scope {
+	switch role {
+	case RelationshipMgr:
+		return ScopeOwn
+	case Teller, LobbyManager:
+		return ScopeOutlet
+	case Admin:
+		return ScopeBank
+	default:
+		return ScopeSubtree
+	}
+}

@@ -1,0 +1,180 @@
+package customer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"kehu/internal/access"
+	"kehu/internal/kehu"
+)
+
+// Store is the storage the customer service needs. Implementations must apply
+// Filter.Scope and ScopeFilter exactly: it is the data-scope boundary.
+type Store interface {
+	ListCustomers(ctx context.Context, f Filter) (Page, error)
+	// GetCustomer returns ENOTFOUND when id does not exist or lies outside scope.
+	GetCustomer(ctx context.Context, id int64, scope ScopeFilter) (Customer, error)
+	CreateCustomer(ctx context.Context, c Customer) (Customer, error)
+	UpdateCustomer(ctx context.Context, c Customer) (Customer, error)
+	// OrgPath returns the materialised path of an organisation, ENOTFOUND if none.
+	OrgPath(ctx context.Context, orgID int64) (string, error)
+	// UserExists reports whether an active user with id exists.
+	UserExists(ctx context.Context, id int64) (bool, error)
+}
+
+// Service is the only way callers read or change customers; it resolves the
+// actor's data scope from the context and checks permissions.
+type Service struct {
+	store Store
+	clock kehu.Clock
+}
+
+// NewService returns a Service over store.
+func NewService(store Store, clock kehu.Clock) *Service {
+	return &Service{store: store, clock: clock}
+}
+
+// scopeOf turns the actor in ctx into a ScopeFilter, refusing callers without
+// the permission p.
+func scopeOf(ctx context.Context, p access.Permission) (ScopeFilter, kehu.Actor, error) {
+	a, ok := kehu.ActorFrom(ctx)
+	if !ok {
+		return ScopeFilter{}, a, kehu.Errorf(kehu.EUNAUTHORIZED, "authentication required")
+	}
+	if !access.Can(a.Role, p) {
+		return ScopeFilter{}, a, kehu.Errorf(kehu.EFORBIDDEN, "your role may not do this")
+	}
+	switch access.DefaultScope(a.Role) {
+	case access.ScopeOwn:
+		return ScopeFilter{OwnerID: a.UserID}, a, nil
+	case access.ScopeOutlet:
+		return ScopeFilter{OrgID: a.OrgID}, a, nil
+	case access.ScopeSubtree:
+		return ScopeFilter{OrgPath: a.OrgPath}, a, nil
+	default:
+		return ScopeFilter{}, a, nil
+	}
+}
+
+// allows reports whether a customer homed at orgID (with orgPath) and owned by
+// owner lies in s; used before writes that place or move a customer.
+func (s ScopeFilter) allows(orgID int64, orgPath string, owner *int64) bool {
+	switch {
+	case s.OwnerID != 0:
+		return owner != nil && *owner == s.OwnerID
+	case s.OrgID != 0:
+		return orgID == s.OrgID
+	case s.OrgPath != "":
+		return strings.HasPrefix(orgPath, s.OrgPath)
+	}
+	return true
+}
+
+// List returns a page of customers in the actor's scope.
+func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
+	scope, _, err := scopeOf(ctx, access.CustomerRead)
+	if err != nil {
+		return Page{}, err
+	}
+	f.Scope = scope
+	f.Limit = kehu.ClampLimit(f.Limit)
+	p, err := s.store.ListCustomers(ctx, f)
+	if err != nil {
+		return Page{}, fmt.Errorf("list customers: %w", err)
+	}
+	return p, nil
+}
+
+// Get returns one customer in the actor's scope; anything else is ENOTFOUND so
+// a user cannot learn that an out-of-scope id exists.
+func (s *Service) Get(ctx context.Context, id int64) (Customer, error) {
+	scope, _, err := scopeOf(ctx, access.CustomerRead)
+	if err != nil {
+		return Customer{}, err
+	}
+	return s.store.GetCustomer(ctx, id, scope)
+}
+
+// Create validates n and stores a new customer. The new customer must land in
+// the actor's own scope; an RM creating a customer becomes its owner unless
+// another owner is named.
+func (s *Service) Create(ctx context.Context, n New) (Customer, error) {
+	scope, a, err := scopeOf(ctx, access.CustomerWrite)
+	if err != nil {
+		return Customer{}, err
+	}
+	if err := n.Validate(); err != nil {
+		return Customer{}, err
+	}
+	if n.OwnerID == nil && a.Role == access.RelationshipMgr {
+		n.OwnerID = &a.UserID
+	}
+	if err := s.checkPlacement(ctx, a, scope, n.OrgID, n.OwnerID); err != nil {
+		return Customer{}, err
+	}
+	now := s.clock.Now()
+	c := Customer{Type: n.Type, Name: n.Name, IDType: n.IDType, IDNumber: n.IDNumber, Mobile: n.Mobile,
+		Email: n.Email, Gender: n.Gender, BirthDate: n.BirthDate, Address: n.Address, OrgID: n.OrgID,
+		OwnerID: n.OwnerID, Industry: n.Industry, RegisteredCapital: n.RegisteredCapital,
+		Status: StatusActive, Level: LevelFor(0), CreatedAt: now, UpdatedAt: now}
+	if n.IDType == ResidentID && len(n.IDNumber) == 18 {
+		c.RegionCode = n.IDNumber[:6]
+	}
+	if n.Type == Corporate {
+		c.RegionCode = n.IDNumber[2:8]
+	}
+	return s.store.CreateCustomer(ctx, c)
+}
+
+// Update applies u to the customer id within the actor's scope.
+func (s *Service) Update(ctx context.Context, id int64, u Update) (Customer, error) {
+	scope, a, err := scopeOf(ctx, access.CustomerWrite)
+	if err != nil {
+		return Customer{}, err
+	}
+	cur, err := s.store.GetCustomer(ctx, id, scope)
+	if err != nil {
+		return Customer{}, err
+	}
+	next, err := u.apply(cur)
+	if err != nil {
+		return Customer{}, err
+	}
+	if u.OrgID != nil || u.OwnerID != nil {
+		if err := s.checkPlacement(ctx, a, scope, next.OrgID, next.OwnerID); err != nil {
+			return Customer{}, err
+		}
+	}
+	next.UpdatedAt = s.clock.Now()
+	return s.store.UpdateCustomer(ctx, next)
+}
+
+// checkPlacement verifies the home organisation and owner exist and that the
+// result stays inside the actor's scope and organisation subtree, so nobody
+// can push a customer out of their own reach or into another branch's.
+func (s *Service) checkPlacement(ctx context.Context, a kehu.Actor, scope ScopeFilter, orgID int64, owner *int64) error {
+	var v kehu.Validation
+	path, err := s.store.OrgPath(ctx, orgID)
+	if kehu.ErrorCode(err) == kehu.ENOTFOUND {
+		v.Add("org_id", "no such organisation")
+	} else if err != nil {
+		return err
+	}
+	if owner != nil {
+		ok, err := s.store.UserExists(ctx, *owner)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			v.Add("owner_id", "no such active user")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if !scope.allows(orgID, path, owner) || !strings.HasPrefix(path, a.OrgPath) {
+		return kehu.Errorf(kehu.EFORBIDDEN, "the customer would be outside your data scope")
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package kehu
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+)
+
+// MaxPageSize bounds every list so no request can ask for an unbounded page.
+const MaxPageSize = 200
+
+// DefaultPageSize is used when a caller does not ask for a size.
+const DefaultPageSize = 50
+
+// Cursor is an opaque keyset position: the id of the last row of the previous
+// page. It is encoded so clients treat it as a token, not a number to compute.
+type Cursor struct {
+	AfterID int64
+}
+
+// Encode returns the opaque text of c, or "" for the first page.
+func (c Cursor) Encode() string {
+	if c.AfterID == 0 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("k1:" + strconv.FormatInt(c.AfterID, 10)))
+}
+
+// DecodeCursor parses a cursor produced by Encode; anything else is EINVALID.
+func DecodeCursor(s string) (Cursor, error) {
+	if s == "" {
+		return Cursor{}, nil
+	}
+	bad := Errorf(EINVALID, "malformed cursor")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	rest, ok := strings.CutPrefix(string(raw), "k1:")
+	if !ok {
+		return Cursor{}, bad
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || id <= 0 {
+		return Cursor{}, bad
+	}
+	return Cursor{AfterID: id}, nil
+}
+
+// ClampLimit returns a page size within [1, MaxPageSize], DefaultPageSize for 0.
+func ClampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultPageSize
+	case n > MaxPageSize:
+		return MaxPageSize
+	}
+	return n
+}

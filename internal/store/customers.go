@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"kehu/internal/customer"
+	"kehu/internal/kehu"
+)
+
+// CustomerStore implements customer.Store.
+type CustomerStore struct{ db *DB }
+
+// Customers returns the customer store.
+func (db *DB) Customers() *CustomerStore { return &CustomerStore{db: db} }
+
+const customerColumns = `c.id, c.type, c.name, c.id_type, c.id_number, c.mobile, c.email, c.gender, c.birth_date,
+	c.address, c.region_code, c.org_id, c.owner_id, c.level, c.aum, c.risk_level, c.risk_assessed_at,
+	c.industry, c.registered_capital, c.status, c.created_at, c.updated_at`
+
+func scanCustomer(row interface{ Scan(...any) error }) (customer.Customer, error) {
+	var c customer.Customer
+	var owner sql.NullInt64
+	var assessed sql.NullTime
+	err := row.Scan(&c.ID, &c.Type, &c.Name, &c.IDType, &c.IDNumber, &c.Mobile, &c.Email, &c.Gender, &c.BirthDate,
+		&c.Address, &c.RegionCode, &c.OrgID, &owner, &c.Level, &c.AUM, &c.RiskLevel, &assessed,
+		&c.Industry, &c.RegisteredCapital, &c.Status, &c.CreatedAt, &c.UpdatedAt)
+	if owner.Valid {
+		c.OwnerID = &owner.Int64
+	}
+	if assessed.Valid {
+		t := assessed.Time.UTC()
+		c.RiskAssessedAt = &t
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, err
+}
+
+// where accumulates SQL conditions with numbered parameters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add appends a condition; each "?" in cond becomes the next $n.
+func (w *where) add(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
+	}
+	w.conds = append(w.conds, cond)
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// scopeWhere adds the data-scope restriction. A subtree is a path prefix on
+// the home organisation; the range form uses the orgs path index on both
+// engines.
+func scopeWhere(d Dialect, w *where, s customer.ScopeFilter) {
+	switch {
+	case s.OwnerID != 0:
+		w.add("c.owner_id = ?", s.OwnerID)
+	case s.OrgID != 0:
+		w.add("c.org_id = ?", s.OrgID)
+	case s.OrgPath != "":
+		w.add("c.org_id IN (SELECT id FROM orgs WHERE "+d.Prefix("path")+")", s.OrgPath, s.OrgPath+"\U0010FFFF")
+	}
+}
+
+// queryWhere interprets the free-text query: an 11-digit number is a mobile,
+// an 18-character identifier an ID number or USCC, a plain number a customer
+// id, anything else a name prefix (range form, so the name index is used).
+func queryWhere(d Dialect, w *where, q string) {
+	q = strings.TrimSpace(q)
+	switch {
+	case q == "":
+		return
+	case len(q) == 11 && isDigits(q):
+		w.add("c.mobile = ?", q)
+	case len(q) == 18 && utf8.ValidString(q) && isAlnum(q):
+		w.add("c.id_number = ?", strings.ToUpper(q))
+	case isDigits(q) && len(q) <= 18:
+		id, _ := strconv.ParseInt(q, 10, 64)
+		w.add("(c.id = ? OR ("+d.Prefix("c.name")+"))", id, q, q+"\U0010FFFF")
+	default:
+		w.add(d.Prefix("c.name"), q, q+"\U0010FFFF")
+	}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// ListCustomers returns a keyset page ordered by id.
+func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (customer.Page, error) {
+	var w where
+	scopeWhere(s.db.dialect, &w, f.Scope)
+	queryWhere(s.db.dialect, &w, f.Query)
+	if f.Type != "" {
+		w.add("c.type = ?", f.Type)
+	}
+	if f.OrgID != 0 {
+		w.add("c.org_id = ?", f.OrgID)
+	}
+	page := customer.Page{Total: -1}
+	if f.Count {
+		if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM customers c"+w.sql(), w.args...).Scan(&page.Total); err != nil {
+			return page, fmt.Errorf("count customers: %w", err)
+		}
+	}
+	if f.After.AfterID > 0 {
+		w.add("c.id > ?", f.After.AfterID)
+	}
+	limit := kehu.ClampLimit(f.Limit)
+	args := append(w.args, limit+1)
+	rows, err := s.db.read.QueryContext(ctx, "SELECT "+customerColumns+" FROM customers c"+w.sql()+
+		" ORDER BY c.id LIMIT $"+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return page, fmt.Errorf("list customers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return page, fmt.Errorf("list customers: %w", err)
+		}
+		page.Items = append(page.Items, c)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list customers: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = kehu.Cursor{AfterID: page.Items[limit-1].ID}
+	}
+	return page, nil
+}
+
+// GetCustomer returns one customer within scope.
+func (s *CustomerStore) GetCustomer(ctx context.Context, id int64, scope customer.ScopeFilter) (customer.Customer, error) {
+	var w where
+	w.add("c.id = ?", id)
+	scopeWhere(s.db.dialect, &w, scope)
+	c, err := scanCustomer(s.db.read.QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers c"+w.sql(), w.args...))
+	if err != nil {
+		return customer.Customer{}, notFound(err, "customer")
+	}
+	return c, nil
+}
+
+// CreateCustomer inserts c and returns it with its id.
+func (s *CustomerStore) CreateCustomer(ctx context.Context, c customer.Customer) (customer.Customer, error) {
+	err := s.db.write.QueryRowContext(ctx, `INSERT INTO customers (type, name, id_type, id_number, mobile, email, gender,
+		birth_date, address, region_code, org_id, owner_id, level, aum, risk_level, risk_assessed_at, industry,
+		registered_capital, status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
+		c.Type, c.Name, c.IDType, c.IDNumber, c.Mobile, c.Email, c.Gender, c.BirthDate, c.Address, c.RegionCode,
+		c.OrgID, c.OwnerID, c.Level, c.AUM, c.RiskLevel, c.RiskAssessedAt, c.Industry, c.RegisteredCapital,
+		c.Status, c.CreatedAt, c.UpdatedAt).Scan(&c.ID)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return customer.Customer{}, conflict("a customer with this %s already exists", c.IDType)
+		}
+		return customer.Customer{}, fmt.Errorf("insert customer: %w", err)
+	}
+	return c, nil
+}
+
+// UpdateCustomer writes the editable fields of c.
+func (s *CustomerStore) UpdateCustomer(ctx context.Context, c customer.Customer) (customer.Customer, error) {
+	res, err := s.db.write.ExecContext(ctx, `UPDATE customers SET name = $1, mobile = $2, email = $3, gender = $4,
+		birth_date = $5, address = $6, org_id = $7, owner_id = $8, industry = $9, registered_capital = $10,
+		updated_at = $11 WHERE id = $12`,
+		c.Name, c.Mobile, c.Email, c.Gender, c.BirthDate, c.Address, c.OrgID, c.OwnerID, c.Industry,
+		c.RegisteredCapital, c.UpdatedAt, c.ID)
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("update customer %d: %w", c.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return customer.Customer{}, kehu.Errorf(kehu.ENOTFOUND, "customer not found")
+	}
+	return c, nil
+}
+
+// OrgPath implements customer.Store.
+func (s *CustomerStore) OrgPath(ctx context.Context, id int64) (string, error) {
+	return s.db.OrgPath(ctx, id)
+}
+
+// UserExists implements customer.Store.
+func (s *CustomerStore) UserExists(ctx context.Context, id int64) (bool, error) {
+	return s.db.UserExists(ctx, id)
+}
