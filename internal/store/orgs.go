@@ -87,3 +87,12 @@ func (s *OrgStore) CreateOrg(ctx context.Context, o org.Org) (org.Org, error) {
 	})
 	return o, err
 }
+
+// CountOrgs returns the number of organisations; zero means an empty bank.
+func (s *OrgStore) CountOrgs(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM orgs").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count orgs: %w", err)
+	}
+	return n, nil
+}
