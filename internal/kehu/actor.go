@@ -15,6 +15,11 @@ type Actor struct {
 	SessionID int64
 	IP        string
 	UserAgent string
+	// TokenID is set when the request authenticated with an API token
+	// instead of a session; Scopes then lists the permissions the token
+	// carries, which narrow the role's (auth.Permitted).
+	TokenID int64
+	Scopes  []string
 }
 
 type actorKey struct{}

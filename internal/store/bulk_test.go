@@ -36,9 +36,10 @@ func bulkTables(t *testing.T, l *store.BulkLoader) (orgs, products, customers, a
 	}
 	orgs = table("orgs", "id", "parent_id", "code", "name", "level", "path", "created_at")
 	products = table("products", "id", "code", "name", "type", "risk_level")
-	customers = table("customers", "id", "type", "name", "id_type", "id_number", "gender", "birth_date", "org_id",
-		"owner_id", "aum", "risk_assessed_at", "status", "created_at", "updated_at")
-	accounts = table("accounts", "id", "customer_id", "product_id", "account_no", "balance", "org_id", "opened_on", "matures_on")
+	customers = table("customers", "id", "type", "name", "id_type", "id_number", "id_number_bidx", "gender", "birth_date",
+		"org_id", "owner_id", "aum", "risk_assessed_at", "status", "created_at", "updated_at")
+	accounts = table("accounts", "id", "customer_id", "product_id", "account_no", "account_no_bidx", "balance", "org_id",
+		"opened_on", "matures_on")
 	events = table("channel_events", "id", "customer_id", "occurred_at", "channel", "kind", "product_id", "detail")
 	return
 }
@@ -49,11 +50,12 @@ func eachEngineRaw(t *testing.T, fn func(t *testing.T, db *store.DB, raw *sql.DB
 	for _, engine := range testkit.Engines {
 		t.Run(engine, func(t *testing.T) {
 			url := testkit.DBURL(t, engine)
-			db, err := store.Open(context.Background(), url)
+			db, err := store.OpenWith(context.Background(), url, store.Options{Keys: testkit.Keys(t)})
 			must(t, err)
 			t.Cleanup(func() { db.Close() })
 			_, err = db.Migrate(context.Background())
 			must(t, err)
+			must(t, db.RegisterKeys(context.Background(), bulkNow))
 			driver, dsn := "pgx", url
 			if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
 				driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
@@ -84,9 +86,13 @@ func TestBulkLoader(t *testing.T) {
 			if i%2 == 0 {
 				assessed, product, detail = bulkNow.Add(-time.Duration(i)*time.Hour), int64(1), `{"page":"/wealth"}`
 			}
+			sc, err := db.SealCustomer(fmt.Sprintf("ID%06d", i), "", "", "")
+			must(t, err)
+			no, noIndex, err := db.SealAccountNo(fmt.Sprintf("6217%015d", i))
+			must(t, err)
 			must(t, customers.Add(i, customer.Individual, fmt.Sprintf("客户%d", i), customer.ResidentID,
-				fmt.Sprintf("ID%06d", i), "F", birth, int64(2), nil, i*100, assessed, customer.StatusActive, bulkNow, bulkNow))
-			must(t, accounts.Add(i, i, int64(1), fmt.Sprintf("6217%015d", i), i*100, int64(2), birth, kehu.Date{}))
+				sc.IDNumber, sc.IDNumberIndex, "F", birth, int64(2), nil, i*100, assessed, customer.StatusActive, bulkNow, bulkNow))
+			must(t, accounts.Add(i, i, int64(1), no, noIndex, i*100, int64(2), birth, kehu.Date{}))
 			must(t, events.Add(i, i, bulkNow, "app", "page_view", product, detail))
 		}
 		must(t, l.Close())
@@ -238,16 +244,18 @@ func BenchmarkBulkTransactions(b *testing.B) {
 			}
 			orgs, _ := l.Table("orgs", "id", "code", "name", "level", "path", "created_at")
 			products, _ := l.Table("products", "id", "code", "name", "type")
-			customers, _ := l.Table("customers", "id", "type", "name", "id_type", "id_number", "org_id", "created_at", "updated_at")
-			accounts, _ := l.Table("accounts", "id", "customer_id", "product_id", "account_no", "org_id", "opened_on")
+			customers, _ := l.Table("customers", "id", "type", "name", "id_type", "id_number", "id_number_bidx", "org_id",
+				"created_at", "updated_at")
+			accounts, _ := l.Table("accounts", "id", "customer_id", "product_id", "account_no", "account_no_bidx", "org_id", "opened_on")
 			txns, _ := l.Table("transactions", "id", "account_id", "customer_id", "occurred_at", "amount", "balance_after",
 				"kind", "channel", "counterparty", "description")
 			_ = orgs.Add(int64(1), "HO", "总行", org.HeadOffice, "/1/", bulkNow)
 			_ = products.Add(int64(1), "CUR", "活期", "current_deposit")
 			const accts = 10_000
 			for i := int64(1); i <= accts; i++ {
-				_ = customers.Add(i, customer.Individual, "客户", customer.ResidentID, fmt.Sprint(i), int64(1), bulkNow, bulkNow)
-				_ = accounts.Add(i, i, int64(1), fmt.Sprint(i), int64(1), kehu.Date{Year: 2020, Month: 1, Day: 1})
+				_ = customers.Add(i, customer.Individual, "客户", customer.ResidentID, fmt.Sprint(i), fmt.Sprint(i), int64(1),
+					bulkNow, bulkNow)
+				_ = accounts.Add(i, i, int64(1), fmt.Sprint(i), fmt.Sprint(i), int64(1), kehu.Date{Year: 2020, Month: 1, Day: 1})
 			}
 			if err := l.Commit(); err != nil {
 				b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"kehu/internal/customer"
 	"kehu/internal/kehu"
+	"kehu/internal/vault"
 )
 
 // CustomerStore implements customer.Store.
@@ -22,7 +23,28 @@ const customerColumns = `c.id, c.type, c.name, c.id_type, c.id_number, c.mobile,
 	c.address, c.region_code, c.org_id, c.owner_id, c.level, c.aum, c.risk_level, c.risk_assessed_at,
 	c.industry, c.registered_capital, c.status, c.created_at, c.updated_at`
 
-func scanCustomer(row interface{ Scan(...any) error }) (customer.Customer, error) {
+// sealedCustomerColumns are the encrypted columns of customers, in the order
+// of customerFields.
+var sealedCustomerColumns = []string{colIDNumber, colMobile, colEmail, colAddress}
+
+// sealedFields points at the encrypted fields of c, for sealAll and openAll.
+func sealedFields(c *customer.Customer) []*string {
+	return []*string{&c.IDNumber, &c.Mobile, &c.Email, &c.Address}
+}
+
+// scanCustomer reads a row and opens its encrypted fields.
+func scanCustomer(k *vault.Keyring, row interface{ Scan(...any) error }) (customer.Customer, error) {
+	c, err := scanCustomerSealed(row)
+	if err != nil {
+		return c, err
+	}
+	if err := openAll(k, sealedCustomerColumns, sealedFields(&c)); err != nil {
+		return customer.Customer{}, fmt.Errorf("customer %d: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+func scanCustomerSealed(row interface{ Scan(...any) error }) (customer.Customer, error) {
 	var c customer.Customer
 	var owner sql.NullInt64
 	var assessed sql.NullTime
@@ -64,30 +86,53 @@ func (w *where) sql() string {
 
 // scopeWhere adds the data-scope restriction. A subtree is a path prefix on
 // the home organisation; the range form uses the orgs path index on both
-// engines.
+// engines. "Own" customers include those the user is a secondary RM of; an
+// active access grant (approved request or break glass, unrevoked, expiring
+// after s.Now) adds its customer to any restricted scope.
 func scopeWhere(d Dialect, w *where, s customer.ScopeFilter) {
+	var base where
+	base.args = w.args
 	switch {
 	case s.OwnerID != 0:
-		w.add("c.owner_id = ?", s.OwnerID)
+		base.add("(c.owner_id = ? OR c.id IN (SELECT customer_id FROM customer_secondary_rms WHERE user_id = ?))",
+			s.OwnerID, s.OwnerID)
 	case s.OrgID != 0:
-		w.add("c.org_id = ?", s.OrgID)
+		base.add("c.org_id = ?", s.OrgID)
 	case s.OrgPath != "":
-		w.add("c.org_id IN (SELECT id FROM orgs WHERE "+d.Prefix("path")+")", s.OrgPath, s.OrgPath+"\U0010FFFF")
+		base.add("c.org_id IN (SELECT id FROM orgs WHERE "+d.Prefix("path")+")", s.OrgPath, s.OrgPath+"\U0010FFFF")
+	default:
+		return
 	}
+	if s.GrantedTo != 0 {
+		base.add("c.id IN (SELECT customer_id FROM access_grants WHERE user_id = ? AND scope = 'customer'"+
+			" AND expires_at > ? AND revoked_at IS NULL)", s.GrantedTo, s.Now)
+		base.conds = []string{"(" + strings.Join(base.conds, " OR ") + ")"}
+	}
+	w.args = base.args
+	w.conds = append(w.conds, base.conds...)
 }
 
 // queryWhere interprets the free-text query: an 11-digit number is a mobile,
-// an 18-character identifier an ID number or USCC, a plain number a customer
+// an 18-character identifier an ID number or USCC, 16 to 19 digits an account
+// or card number (18 digits may be either), a shorter number a customer
 // id, anything else a name prefix (range form, so the name index is used).
-func queryWhere(d Dialect, w *where, q string) {
+// Mobiles and ID numbers are matched through their blind indexes: the
+// columns themselves hold ciphertext.
+func queryWhere(d Dialect, k *vault.Keyring, w *where, q string) {
 	q = strings.TrimSpace(q)
 	switch {
 	case q == "":
 		return
 	case len(q) == 11 && isDigits(q):
-		w.add("c.mobile = ?", q)
+		w.add("c.mobile_bidx = ?", k.BlindIndex(vault.IndexMobile, q))
+	case len(q) == 18 && isDigits(q):
+		// A resident ID number or an 18-digit account number.
+		w.add("(c.id_number_bidx = ? OR c.id IN (SELECT customer_id FROM accounts WHERE account_no_bidx = ?))",
+			k.BlindIndex(vault.IndexIDNumber, q), k.BlindIndex(vault.IndexAccountNo, q))
 	case len(q) == 18 && utf8.ValidString(q) && isAlnum(q):
-		w.add("c.id_number = ?", strings.ToUpper(q))
+		w.add("c.id_number_bidx = ?", k.BlindIndex(vault.IndexIDNumber, q))
+	case len(q) >= 16 && len(q) <= 19 && isDigits(q):
+		w.add("c.id IN (SELECT customer_id FROM accounts WHERE account_no_bidx = ?)", k.BlindIndex(vault.IndexAccountNo, q))
 	case isDigits(q) && len(q) <= 18:
 		id, _ := strconv.ParseInt(q, 10, 64)
 		w.add("(c.id = ? OR ("+d.Prefix("c.name")+"))", id, q, q+"\U0010FFFF")
@@ -117,9 +162,13 @@ func isAlnum(s string) bool {
 
 // ListCustomers returns a keyset page ordered by id.
 func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (customer.Page, error) {
+	k, err := s.db.keyring()
+	if err != nil {
+		return customer.Page{}, err
+	}
 	var w where
 	scopeWhere(s.db.dialect, &w, f.Scope)
-	queryWhere(s.db.dialect, &w, f.Query)
+	queryWhere(s.db.dialect, k, &w, f.Query)
 	if f.Type != "" {
 		w.add("c.type = ?", f.Type)
 	}
@@ -128,7 +177,7 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 	}
 	page := customer.Page{Total: -1}
 	if f.Count {
-		if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM customers c"+w.sql(), w.args...).Scan(&page.Total); err != nil {
+		if err := s.db.reader(ctx).QueryRowContext(ctx, "SELECT count(*) FROM customers c"+w.sql(), w.args...).Scan(&page.Total); err != nil {
 			return page, fmt.Errorf("count customers: %w", err)
 		}
 	}
@@ -137,14 +186,14 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 	}
 	limit := kehu.ClampLimit(f.Limit)
 	args := append(w.args, limit+1)
-	rows, err := s.db.read.QueryContext(ctx, "SELECT "+customerColumns+" FROM customers c"+w.sql()+
+	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+customerColumns+" FROM customers c"+w.sql()+
 		" ORDER BY c.id LIMIT $"+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return page, fmt.Errorf("list customers: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		c, err := scanCustomer(rows)
+		c, err := scanCustomer(k, rows)
 		if err != nil {
 			return page, fmt.Errorf("list customers: %w", err)
 		}
@@ -162,25 +211,40 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 
 // GetCustomer returns one customer within scope.
 func (s *CustomerStore) GetCustomer(ctx context.Context, id int64, scope customer.ScopeFilter) (customer.Customer, error) {
+	k, err := s.db.keyring()
+	if err != nil {
+		return customer.Customer{}, err
+	}
 	var w where
 	w.add("c.id = ?", id)
 	scopeWhere(s.db.dialect, &w, scope)
-	c, err := scanCustomer(s.db.read.QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers c"+w.sql(), w.args...))
+	c, err := scanCustomer(k, s.db.reader(ctx).QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers c"+w.sql(), w.args...))
 	if err != nil {
 		return customer.Customer{}, notFound(err, "customer")
 	}
 	return c, nil
 }
 
-// CreateCustomer inserts c and returns it with its id.
+// CreateCustomer inserts c, its personal fields sealed and blind-indexed,
+// and returns it (in clear) with its id.
 func (s *CustomerStore) CreateCustomer(ctx context.Context, c customer.Customer) (customer.Customer, error) {
-	err := s.db.write.QueryRowContext(ctx, `INSERT INTO customers (type, name, id_type, id_number, mobile, email, gender,
+	k, err := s.db.keyring()
+	if err != nil {
+		return customer.Customer{}, err
+	}
+	sealed := c
+	if err := sealAll(k, sealedCustomerColumns, sealedFields(&sealed)); err != nil {
+		return customer.Customer{}, fmt.Errorf("insert customer: %w", err)
+	}
+	err = s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO customers (type, name, id_type, id_number, mobile, email, gender,
 		birth_date, address, region_code, org_id, owner_id, level, aum, risk_level, risk_assessed_at, industry,
-		registered_capital, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
-		c.Type, c.Name, c.IDType, c.IDNumber, c.Mobile, c.Email, c.Gender, c.BirthDate, c.Address, c.RegionCode,
-		c.OrgID, c.OwnerID, c.Level, c.AUM, c.RiskLevel, c.RiskAssessedAt, c.Industry, c.RegisteredCapital,
-		c.Status, c.CreatedAt, c.UpdatedAt).Scan(&c.ID)
+		registered_capital, status, created_at, updated_at, id_number_bidx, mobile_bidx)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+		RETURNING id`,
+		c.Type, c.Name, c.IDType, sealed.IDNumber, sealed.Mobile, sealed.Email, c.Gender, c.BirthDate, sealed.Address,
+		c.RegionCode, c.OrgID, c.OwnerID, c.Level, c.AUM, c.RiskLevel, c.RiskAssessedAt, c.Industry, c.RegisteredCapital,
+		c.Status, c.CreatedAt, c.UpdatedAt, k.BlindIndex(vault.IndexIDNumber, c.IDNumber),
+		k.BlindIndex(vault.IndexMobile, c.Mobile)).Scan(&c.ID)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return customer.Customer{}, conflict("a customer with this %s already exists", c.IDType)
@@ -190,13 +254,22 @@ func (s *CustomerStore) CreateCustomer(ctx context.Context, c customer.Customer)
 	return c, nil
 }
 
-// UpdateCustomer writes the editable fields of c.
+// UpdateCustomer writes the editable fields of c, sealing the personal ones
+// afresh (a new nonce under the active key, so an update also rotates).
 func (s *CustomerStore) UpdateCustomer(ctx context.Context, c customer.Customer) (customer.Customer, error) {
-	res, err := s.db.write.ExecContext(ctx, `UPDATE customers SET name = $1, mobile = $2, email = $3, gender = $4,
+	k, err := s.db.keyring()
+	if err != nil {
+		return customer.Customer{}, err
+	}
+	sealed := c
+	if err := sealAll(k, sealedCustomerColumns, sealedFields(&sealed)); err != nil {
+		return customer.Customer{}, fmt.Errorf("update customer %d: %w", c.ID, err)
+	}
+	res, err := s.db.writer(ctx).ExecContext(ctx, `UPDATE customers SET name = $1, mobile = $2, email = $3, gender = $4,
 		birth_date = $5, address = $6, org_id = $7, owner_id = $8, industry = $9, registered_capital = $10,
-		updated_at = $11 WHERE id = $12`,
-		c.Name, c.Mobile, c.Email, c.Gender, c.BirthDate, c.Address, c.OrgID, c.OwnerID, c.Industry,
-		c.RegisteredCapital, c.UpdatedAt, c.ID)
+		updated_at = $11, mobile_bidx = $12 WHERE id = $13`,
+		c.Name, sealed.Mobile, sealed.Email, c.Gender, c.BirthDate, sealed.Address, c.OrgID, c.OwnerID, c.Industry,
+		c.RegisteredCapital, c.UpdatedAt, k.BlindIndex(vault.IndexMobile, c.Mobile), c.ID)
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("update customer %d: %w", c.ID, err)
 	}

@@ -39,8 +39,9 @@ var (
 // IsPostgres reports whether the dialect is PostgreSQL.
 func (d Dialect) IsPostgres() bool { return d.Name == "postgres" }
 
-// DDL rewrites the portable type tokens of a migration for this engine.
-func (d Dialect) DDL(sql string) string { return d.ddl.Replace(sql) }
+// DDL rewrites the portable type tokens of a migration for this engine and
+// keeps only the engine's own sections (see engineSections).
+func (d Dialect) DDL(sql string) string { return d.ddl.Replace(engineSections(d.Name, sql)) }
 
 // Prefix returns a condition "column starts with the parameter ?" that can use
 // a B-tree index on both engines: a code-point range, with the byte-wise "C"

@@ -28,7 +28,7 @@ func scanOrg(row interface{ Scan(...any) error }) (org.Org, error) {
 
 // ListOrgs returns the whole tree ordered by path, so parents precede children.
 func (s *OrgStore) ListOrgs(ctx context.Context) ([]org.Org, error) {
-	rows, err := s.db.read.QueryContext(ctx, "SELECT "+orgColumns+" FROM orgs ORDER BY path")
+	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+orgColumns+" FROM orgs ORDER BY path")
 	if err != nil {
 		return nil, fmt.Errorf("list orgs: %w", err)
 	}
@@ -46,7 +46,7 @@ func (s *OrgStore) ListOrgs(ctx context.Context) ([]org.Org, error) {
 
 // GetOrg returns one organisation.
 func (s *OrgStore) GetOrg(ctx context.Context, id int64) (org.Org, error) {
-	o, err := scanOrg(s.db.read.QueryRowContext(ctx, "SELECT "+orgColumns+" FROM orgs WHERE id = $1", id))
+	o, err := scanOrg(s.db.reader(ctx).QueryRowContext(ctx, "SELECT "+orgColumns+" FROM orgs WHERE id = $1", id))
 	if err != nil {
 		return org.Org{}, notFound(err, "organisation")
 	}
@@ -56,7 +56,7 @@ func (s *OrgStore) GetOrg(ctx context.Context, id int64) (org.Org, error) {
 // OrgPath returns the materialised path of an organisation.
 func (db *DB) OrgPath(ctx context.Context, id int64) (string, error) {
 	var p string
-	if err := db.read.QueryRowContext(ctx, "SELECT path FROM orgs WHERE id = $1", id).Scan(&p); err != nil {
+	if err := db.reader(ctx).QueryRowContext(ctx, "SELECT path FROM orgs WHERE id = $1", id).Scan(&p); err != nil {
 		return "", notFound(err, "organisation")
 	}
 	return p, nil
@@ -91,7 +91,7 @@ func (s *OrgStore) CreateOrg(ctx context.Context, o org.Org) (org.Org, error) {
 // CountOrgs returns the number of organisations; zero means an empty bank.
 func (s *OrgStore) CountOrgs(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM orgs").Scan(&n); err != nil {
+	if err := s.db.reader(ctx).QueryRowContext(ctx, "SELECT count(*) FROM orgs").Scan(&n); err != nil {
 		return 0, fmt.Errorf("count orgs: %w", err)
 	}
 	return n, nil

@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"kehu/internal/kehu"
+	"kehu/internal/vault"
 )
 
 // DB is an open database. On SQLite writes go through a single connection (the
@@ -28,6 +29,7 @@ type DB struct {
 	read    *sql.DB
 	dialect Dialect
 	url     string
+	keys    *vault.Keyring // nil: encrypted tables cannot be read or written
 }
 
 // Dialect returns the engine's dialect.

@@ -26,7 +26,7 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (auth.User, err
 
 // CreateUser inserts u.
 func (s *UserStore) CreateUser(ctx context.Context, u auth.User) (auth.User, error) {
-	err := s.db.write.QueryRowContext(ctx, `INSERT INTO users (username, display_name, role, org_id, password_hash, disabled, created_at, updated_at)
+	err := s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO users (username, display_name, role, org_id, password_hash, disabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
 		u.Username, u.DisplayName, u.Role, u.OrgID, u.PasswordHash, u.Disabled, u.CreatedAt).Scan(&u.ID)
 	if err != nil {
@@ -40,7 +40,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u auth.User) (auth.User, err
 
 // UserByUsername looks a user up by login name.
 func (s *UserStore) UserByUsername(ctx context.Context, username string) (auth.User, error) {
-	u, err := scanUser(s.db.read.QueryRowContext(ctx,
+	u, err := scanUser(s.db.reader(ctx).QueryRowContext(ctx,
 		"SELECT "+userColumns+" FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.username = $1", username))
 	if err != nil {
 		return auth.User{}, notFound(err, "user")
@@ -50,7 +50,7 @@ func (s *UserStore) UserByUsername(ctx context.Context, username string) (auth.U
 
 // UserByID looks a user up by id.
 func (s *UserStore) UserByID(ctx context.Context, id int64) (auth.User, error) {
-	u, err := scanUser(s.db.read.QueryRowContext(ctx,
+	u, err := scanUser(s.db.reader(ctx).QueryRowContext(ctx,
 		"SELECT "+userColumns+" FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1", id))
 	if err != nil {
 		return auth.User{}, notFound(err, "user")
@@ -61,7 +61,7 @@ func (s *UserStore) UserByID(ctx context.Context, id int64) (auth.User, error) {
 // UserExists reports whether an enabled user with id exists.
 func (db *DB) UserExists(ctx context.Context, id int64) (bool, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE id = $1 AND NOT disabled", id).Scan(&n)
+	err := db.reader(ctx).QueryRowContext(ctx, "SELECT count(*) FROM users WHERE id = $1 AND NOT disabled", id).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("user exists: %w", err)
 	}
@@ -79,7 +79,7 @@ func (s *UserStore) SetUserDisabled(ctx context.Context, userID int64, disabled 
 }
 
 func (s *UserStore) updateUser(ctx context.Context, query string, args ...any) error {
-	res, err := s.db.write.ExecContext(ctx, query, args...)
+	res, err := s.db.writer(ctx).ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
@@ -91,7 +91,7 @@ func (s *UserStore) updateUser(ctx context.Context, query string, args ...any) e
 
 // ListUsers returns every user, for the demo's login table and admin views.
 func (s *UserStore) ListUsers(ctx context.Context) ([]auth.User, error) {
-	rows, err := s.db.read.QueryContext(ctx, "SELECT "+userColumns+" FROM users u JOIN orgs o ON o.id = u.org_id ORDER BY u.id")
+	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+userColumns+" FROM users u JOIN orgs o ON o.id = u.org_id ORDER BY u.id")
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -109,9 +109,9 @@ func (s *UserStore) ListUsers(ctx context.Context) ([]auth.User, error) {
 
 // CreateSession stores a new session.
 func (s *UserStore) CreateSession(ctx context.Context, se auth.Session) (auth.Session, error) {
-	err := s.db.write.QueryRowContext(ctx, `INSERT INTO sessions (user_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		se.UserID, se.TokenHash, se.CSRFToken, se.CreatedAt, se.LastSeenAt, se.ExpiresAt, se.IP, se.UserAgent).Scan(&se.ID)
+	err := s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO sessions (user_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, restriction)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		se.UserID, se.TokenHash, se.CSRFToken, se.CreatedAt, se.LastSeenAt, se.ExpiresAt, se.IP, se.UserAgent, se.Restriction).Scan(&se.ID)
 	if err != nil {
 		return auth.Session{}, fmt.Errorf("insert session: %w", err)
 	}
@@ -121,11 +121,11 @@ func (s *UserStore) CreateSession(ctx context.Context, se auth.Session) (auth.Se
 // SessionByTokenHash finds a session and its user by the token's hash.
 func (s *UserStore) SessionByTokenHash(ctx context.Context, hash []byte) (auth.Session, auth.User, error) {
 	var se auth.Session
-	u, err := scanUser(s.db.read.QueryRowContext(ctx, "SELECT "+userColumns+`,
-			s.id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent
+	u, err := scanUser(s.db.reader(ctx).QueryRowContext(ctx, "SELECT "+userColumns+`,
+			s.id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.restriction
 		FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id
 		WHERE s.token_hash = $1`, hash),
-		&se.ID, &se.CSRFToken, &se.CreatedAt, &se.LastSeenAt, &se.ExpiresAt, &se.IP, &se.UserAgent)
+		&se.ID, &se.CSRFToken, &se.CreatedAt, &se.LastSeenAt, &se.ExpiresAt, &se.IP, &se.UserAgent, &se.Restriction)
 	if err != nil {
 		return auth.Session{}, auth.User{}, notFound(err, "session")
 	}
@@ -135,7 +135,7 @@ func (s *UserStore) SessionByTokenHash(ctx context.Context, hash []byte) (auth.S
 
 // TouchSession records activity on a session.
 func (s *UserStore) TouchSession(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.db.write.ExecContext(ctx, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", at, id)
+	_, err := s.db.writer(ctx).ExecContext(ctx, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", at, id)
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
@@ -144,7 +144,7 @@ func (s *UserStore) TouchSession(ctx context.Context, id int64, at time.Time) er
 
 // DeleteSession ends one session.
 func (s *UserStore) DeleteSession(ctx context.Context, id int64) error {
-	if _, err := s.db.write.ExecContext(ctx, "DELETE FROM sessions WHERE id = $1", id); err != nil {
+	if _, err := s.db.writer(ctx).ExecContext(ctx, "DELETE FROM sessions WHERE id = $1", id); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
@@ -152,7 +152,7 @@ func (s *UserStore) DeleteSession(ctx context.Context, id int64) error {
 
 // DeleteUserSessions ends every session of a user.
 func (s *UserStore) DeleteUserSessions(ctx context.Context, userID int64) error {
-	if _, err := s.db.write.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", userID); err != nil {
+	if _, err := s.db.writer(ctx).ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", userID); err != nil {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -75,16 +76,20 @@ func postgresSchemaURL(t testing.TB, base string) string {
 	return u.String()
 }
 
-// NewDB opens and migrates a new database on engine, closed at the end.
+// NewDB opens and migrates a new database on engine with the test keys
+// (Keys), closed at the end.
 func NewDB(t testing.TB, engine string) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), DBURL(t, engine))
+	db, err := store.OpenWith(context.Background(), DBURL(t, engine), store.Options{Keys: Keys(t)})
 	if err != nil {
 		t.Fatalf("open %s: %v", engine, err)
 	}
 	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate %s: %v", engine, err)
+	}
+	if err := db.RegisterKeys(context.Background(), time.Now()); err != nil {
+		t.Fatalf("register keys %s: %v", engine, err)
 	}
 	return db
 }
