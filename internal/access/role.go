@@ -37,19 +37,42 @@ const (
 	UserManage     Permission = "user.manage"
 	AuditRead      Permission = "audit.read"
 	MarketingWrite Permission = "marketing.write"
+	// CustomerUnmask lets a user see a masked field in clear, one explicit
+	// request with a reason at a time, each one audited (docs/SECURITY.md).
+	CustomerUnmask Permission = "customer.unmask"
+	// PrivacyManage lets a user handle data-subject requests under PIPL
+	// (export, rectify, consent withdrawal, erasure) and approve bulk exports
+	// (docs/PRIVACY.md).
+	PrivacyManage Permission = "privacy.manage"
+)
+
+// Permissions of ownership and wider access (docs/SECURITY.md, "Access
+// control and approvals").
+const (
+	// CustomerTransfer lets a manager change a customer's primary RM and
+	// secondary RMs within their own branch.
+	CustomerTransfer Permission = "customer.transfer"
+	// AccessApprove lets a user decide requests for temporary access to
+	// customers homed in their subtree.
+	AccessApprove Permission = "access.approve"
+	// BreakGlass lets a call-centre agent open a customer outside scope at
+	// once, for BreakGlassDuration, on the record.
+	BreakGlass Permission = "access.break_glass"
+	// AccessReview lets compliance review every break-glass opening.
+	AccessReview Permission = "access.review"
 )
 
 // rolePermissions is the default grant table. It is data, not code paths, so
 // issue-level changes (a bank's own policy) stay in one place.
 var rolePermissions = map[string][]Permission{
-	Teller:            {CustomerRead, CustomerWrite},
+	Teller:            {CustomerRead, CustomerWrite, CustomerUnmask},
 	LobbyManager:      {CustomerRead},
-	RelationshipMgr:   {CustomerRead, CustomerWrite},
-	CallCenterAgent:   {CustomerRead},
-	BranchManager:     {CustomerRead, CustomerWrite, OrgRead},
+	RelationshipMgr:   {CustomerRead, CustomerWrite, CustomerUnmask},
+	CallCenterAgent:   {CustomerRead, CustomerUnmask, BreakGlass},
+	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage},
 	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite},
-	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead},
-	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite},
+	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead, CustomerUnmask, AccessApprove, AccessReview, PrivacyManage},
+	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage},
 }
 
 // Can reports whether role holds permission p.
@@ -62,7 +85,7 @@ type Scope string
 
 // Data scopes, narrowest first.
 const (
-	ScopeOwn     Scope = "own"     // customers whose primary RM is the user
+	ScopeOwn     Scope = "own"     // customers whose primary or a secondary RM is the user
 	ScopeOutlet  Scope = "outlet"  // customers homed at the user's own organisation
 	ScopeSubtree Scope = "subtree" // customers homed anywhere under the user's organisation
 	ScopeBank    Scope = "bank"    // every customer
@@ -71,9 +94,12 @@ const (
 // DefaultScope is the scope a role gets unless policy says otherwise. An RM
 // sees the customers they own; front-line staff their outlet; managers,
 // marketing and compliance their subtree (head-office users therefore the bank).
+// A call-centre agent owns no customers, so "own" leaves them none: they
+// reach the caller's record by break glass (15 minutes, audited, reviewed)
+// or an approved access request, never by browsing the bank.
 func DefaultScope(role string) Scope {
 	switch role {
-	case RelationshipMgr:
+	case RelationshipMgr, CallCenterAgent:
 		return ScopeOwn
 	case Teller, LobbyManager:
 		return ScopeOutlet

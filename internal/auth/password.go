@@ -55,15 +55,3 @@ func CheckPassword(hash, pw string) (bool, error) {
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
-
-// MinPasswordLength is the shortest password accepted; the trust issue adds
-// complexity and history rules.
-const MinPasswordLength = 8
-
-// CheckPolicy returns a reason pw is not acceptable, or "".
-func CheckPolicy(pw string) string {
-	if len([]rune(pw)) < MinPasswordLength {
-		return fmt.Sprintf("must have at least %d characters", MinPasswordLength)
-	}
-	return ""
-}

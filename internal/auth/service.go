@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"kehu/internal/access"
+	"kehu/internal/audit"
 	"kehu/internal/kehu"
 )
 
@@ -30,15 +32,35 @@ type Store interface {
 	DeleteUserSessions(ctx context.Context, userID int64) error
 	// OrgPath returns the materialised path of the organisation, ENOTFOUND if none.
 	OrgPath(ctx context.Context, orgID int64) (string, error)
+	SecurityStore
 }
 
-// Config holds the session lifetimes.
+// Config holds the session lifetimes and the login-hardening policy
+// (docs/SECURITY.md). Zero policy fields take the defaults.
 type Config struct {
 	// IdleTimeout ends a session not used for this long.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends any session this long after sign-in.
 	AbsoluteTimeout time.Duration
 	Argon2          Argon2Params
+	Password        PasswordPolicy
+	Lockout         LockoutPolicy
+	// RequireTOTPRoles must enrol a second factor: their sessions are
+	// restricted to enrolment until they do. Empty requires it of nobody
+	// (users may still enrol); `kehu serve` defaults to DefaultTOTPRoles.
+	RequireTOTPRoles []string
+	// TOTPIssuer names the service in authenticator apps; default "Kehu".
+	TOTPIssuer string
+	// MaxTokenLifetime bounds API token expiry; default 365 days.
+	MaxTokenLifetime time.Duration
+	// Sealer encrypts TOTP seeds at rest; nil stores them in clear.
+	Sealer SecretSealer
+	// Audit records sign-ins, failed sign-ins and logouts; nil records
+	// nothing (policy unit tests only: `kehu serve` always sets it).
+	Audit audit.Recorder
+	// Tx, when set with Audit, makes a user-administration change and its
+	// audit entry one transaction.
+	Tx kehu.Transactor
 }
 
 // DefaultConfig is a bank's usual policy: 30 minutes idle, 12 hours at most.
@@ -56,6 +78,14 @@ type Service struct {
 
 // NewService returns an auth Service.
 func NewService(store Store, clock kehu.Clock, cfg Config) (*Service, error) {
+	cfg.Password = cfg.Password.withDefaults()
+	cfg.Lockout = cfg.Lockout.withDefaults()
+	if cfg.TOTPIssuer == "" {
+		cfg.TOTPIssuer = "Kehu"
+	}
+	if cfg.MaxTokenLifetime <= 0 {
+		cfg.MaxTokenLifetime = 365 * 24 * time.Hour
+	}
 	h, err := HashPassword("no-such-user-timing-equaliser", cfg.Argon2)
 	if err != nil {
 		return nil, err
@@ -64,38 +94,10 @@ func NewService(store Store, clock kehu.Clock, cfg Config) (*Service, error) {
 }
 
 // Login checks the credentials and opens a session. It returns the bearer
-// token, shown to the client once and stored only as a hash.
+// token, shown to the client once and stored only as a hash. A user with a
+// second factor gets a *TOTPRequiredError; use SignIn to send the code.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (string, Session, User, error) {
-	bad := kehu.Errorf(kehu.EUNAUTHORIZED, "wrong username or password")
-	u, err := s.store.UserByUsername(ctx, strings.TrimSpace(username))
-	if kehu.ErrorCode(err) == kehu.ENOTFOUND {
-		_, _ = CheckPassword(s.dummyHash, password)
-		return "", Session{}, User{}, bad
-	} else if err != nil {
-		return "", Session{}, User{}, fmt.Errorf("login: %w", err)
-	}
-	ok, err := CheckPassword(u.PasswordHash, password)
-	if err != nil {
-		return "", Session{}, User{}, fmt.Errorf("login %d: %w", u.ID, err)
-	}
-	if !ok || u.Disabled {
-		return "", Session{}, User{}, bad
-	}
-	token, hash, err := newToken()
-	if err != nil {
-		return "", Session{}, User{}, err
-	}
-	csrf, _, err := newToken()
-	if err != nil {
-		return "", Session{}, User{}, err
-	}
-	now := s.clock.Now()
-	sess, err := s.store.CreateSession(ctx, Session{UserID: u.ID, TokenHash: hash, CSRFToken: csrf,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.AbsoluteTimeout), IP: ip, UserAgent: userAgent})
-	if err != nil {
-		return "", Session{}, User{}, fmt.Errorf("login: %w", err)
-	}
-	return token, sess, u, nil
+	return s.SignIn(ctx, Credentials{Username: username, Password: password, IP: ip, UserAgent: userAgent})
 }
 
 // Authenticate resolves a bearer token to its session and actor, ending
@@ -104,6 +106,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, kehu
 	unauth := kehu.Errorf(kehu.EUNAUTHORIZED, "invalid or expired session")
 	if token == "" || len(token) > 200 {
 		return Session{}, kehu.Actor{}, unauth
+	}
+	if IsAPIToken(token) {
+		return s.authenticateAPIToken(ctx, token)
 	}
 	sess, u, err := s.store.SessionByTokenHash(ctx, HashToken(token))
 	if kehu.ErrorCode(err) == kehu.ENOTFOUND {
@@ -130,7 +135,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, kehu
 
 // Logout ends the session.
 func (s *Service) Logout(ctx context.Context, sessionID int64) error {
-	return s.store.DeleteSession(ctx, sessionID)
+	if err := s.store.DeleteSession(ctx, sessionID); err != nil {
+		return err
+	}
+	return s.recordLogout(ctx, sessionID)
 }
 
 // Me returns the user behind the actor in ctx.
@@ -159,7 +167,7 @@ func (s *Service) AddUser(ctx context.Context, n NewUser) (User, error) {
 	if !validUsername(n.Username) {
 		v.Add("username", "must be 3-32 letters, digits, dots, dashes or underscores")
 	}
-	if r := CheckPolicy(n.Password); r != "" {
+	for _, r := range s.cfg.Password.Check(n.Username, n.Password) {
 		v.Add("password", r)
 	}
 	if !access.ValidRole(n.Role) {
@@ -180,43 +188,42 @@ func (s *Service) AddUser(ctx context.Context, n NewUser) (User, error) {
 	if n.DisplayName == "" {
 		n.DisplayName = n.Username
 	}
-	return s.store.CreateUser(ctx, User{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role,
-		OrgID: n.OrgID, PasswordHash: hash, CreatedAt: s.clock.Now()})
+	var created User
+	err = s.administer(ctx, audit.UserCreate, func(ctx context.Context) (User, []audit.Change, error) {
+		var err error
+		created, err = s.store.CreateUser(ctx, User{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role,
+			OrgID: n.OrgID, PasswordHash: hash, CreatedAt: s.clock.Now()})
+		return created, []audit.Change{{Field: "role", New: n.Role}, {Field: "org_id", New: strconv.FormatInt(n.OrgID, 10)}}, err
+	})
+	return created, err
 }
 
-// SetPassword replaces a user's password and ends their sessions.
+// SetPassword replaces a user's password (an operator's reset) under the
+// password policy and history, and ends their sessions.
 func (s *Service) SetPassword(ctx context.Context, username, password string) error {
-	if r := CheckPolicy(password); r != "" {
-		return &kehu.Error{Code: kehu.EINVALID, Message: "validation failed",
-			Fields: []kehu.FieldError{{Field: "password", Reason: r}}}
-	}
-	u, err := s.store.UserByUsername(ctx, username)
-	if err != nil {
-		return err
-	}
-	hash, err := HashPassword(password, s.cfg.Argon2)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetPasswordHash(ctx, u.ID, hash); err != nil {
-		return err
-	}
-	return s.store.DeleteUserSessions(ctx, u.ID)
+	return s.administerByName(ctx, audit.UserPassword, username, func(ctx context.Context, u User) error {
+		if err := s.replacePassword(ctx, u, password); err != nil {
+			return err
+		}
+		return s.store.DeleteUserSessions(ctx, u.ID)
+	})
 }
 
 // SetDisabled disables or re-enables a user; disabling ends their sessions.
 func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool) error {
-	u, err := s.store.UserByUsername(ctx, username)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetUserDisabled(ctx, u.ID, disabled); err != nil {
-		return err
-	}
+	action := audit.UserEnable
 	if disabled {
-		return s.store.DeleteUserSessions(ctx, u.ID)
+		action = audit.UserDisable
 	}
-	return nil
+	return s.administerByName(ctx, action, username, func(ctx context.Context, u User) error {
+		if err := s.store.SetUserDisabled(ctx, u.ID, disabled); err != nil {
+			return err
+		}
+		if disabled {
+			return s.store.DeleteUserSessions(ctx, u.ID)
+		}
+		return nil
+	})
 }
 
 func validUsername(s string) bool {

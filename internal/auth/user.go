@@ -29,4 +29,22 @@ type Session struct {
 	ExpiresAt  time.Time
 	IP         string
 	UserAgent  string
+	// Restriction is "" or RestrictPasswordChange / RestrictTOTPEnrolment:
+	// what the user must do before the session may do anything else.
+	Restriction string
+}
+
+// APIToken is a personal access token for an integration. Only the SHA-256
+// of the secret is stored; Scopes are permissions (a subset of the owner's
+// role) and bound what the token may do.
+type APIToken struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	TokenHash  []byte
+	Scopes     []string
+	CreatedBy  int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt time.Time // zero when never used
 }
