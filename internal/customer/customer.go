@@ -54,6 +54,10 @@ type Customer struct {
 	Status            string    `json:"status"`
 	CreatedAt         time.Time `json:"created_at"`
 	UpdatedAt         time.Time `json:"updated_at"`
+	// Masked names the fields the service masked (or, for birth_date,
+	// withheld) for the actor who asked, so a client can show that a value
+	// is masked and offer to unmask it. Empty for values read in clear.
+	Masked []string `json:"masked,omitempty"`
 }
 
 // Customer statuses.
@@ -61,6 +65,9 @@ const (
 	StatusActive  = "active"
 	StatusDormant = "dormant"
 	StatusClosed  = "closed"
+	// StatusErased marks a customer anonymised on a PIPL erasure request
+	// (internal/privacy): the row stays for the records the bank must keep.
+	StatusErased = "erased"
 )
 
 // Filter selects customers for a list. Scope fields are set by the service
@@ -77,12 +84,18 @@ type Filter struct {
 }
 
 // ScopeFilter restricts rows to what an actor may see: customers owned by
-// OwnerID, or homed at OrgID, or homed under OrgPath. Zero values mean no
-// restriction on that axis.
+// OwnerID (as primary or secondary RM), or homed at OrgID, or homed under
+// OrgPath. Zero values mean no restriction on that axis. GrantedTo widens a
+// restricted scope by the customers that user holds an access grant for
+// (approved request or break glass) that is unrevoked and unexpired at Now;
+// the store compares with Now rather than the database clock so tests can
+// move time.
 type ScopeFilter struct {
-	OwnerID int64
-	OrgID   int64
-	OrgPath string
+	OwnerID   int64
+	OrgID     int64
+	OrgPath   string
+	GrantedTo int64
+	Now       time.Time
 }
 
 // Page is one page of a customer list.

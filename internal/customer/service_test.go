@@ -12,7 +12,7 @@ import (
 func TestScopeOfList(t *testing.T) {
 	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
 		b := testkit.NewBank(t, db)
-		svc := customer.NewService(db.Customers(), b.Clock)
+		svc := b.CustomerService()
 		tests := []struct {
 			user string
 			want []string
@@ -58,7 +58,7 @@ func TestScopeOfList(t *testing.T) {
 func TestListPagingAndSearch(t *testing.T) {
 	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
 		b := testkit.NewBank(t, db)
-		svc := customer.NewService(db.Customers(), b.Clock)
+		svc := b.CustomerService()
 		ctx := b.As("admin")
 		var got []int64
 		var cur kehu.Cursor
@@ -103,10 +103,11 @@ func TestListPagingAndSearch(t *testing.T) {
 func TestCreateAndUpdate(t *testing.T) {
 	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
 		b := testkit.NewBank(t, db)
-		svc := customer.NewService(db.Customers(), b.Clock)
+		svc := b.CustomerService()
 		ctx := b.As("rm_a")
+		id := testkit.ResidentID("33010619920512004")
 		c, err := svc.Create(ctx, customer.New{Type: customer.Individual, Name: " 陈静 ",
-			IDNumber: testkit.ResidentID("33010619920512004"), Mobile: "+86 139-0000-0009", OrgID: b.OutletA.ID})
+			IDNumber: id, Mobile: "+86 139-0000-0009", OrgID: b.OutletA.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +119,12 @@ func TestCreateAndUpdate(t *testing.T) {
 		if err != nil || got.Name != "陈静" || got.BirthDate != c.BirthDate {
 			t.Fatalf("read back %+v, %v", got, err)
 		}
-		_, err = svc.Create(ctx, customer.New{Type: customer.Individual, Name: "重复", IDNumber: c.IDNumber, OrgID: b.OutletA.ID})
+		// The owner sees the mobile and birthday; the ID number is masked for
+		// everyone.
+		if c.IDNumber != id[:3]+"***********"+id[14:] || len(c.Masked) != 1 || c.Masked[0] != "id_number" {
+			t.Errorf("created customer as the RM sees it: %q %v", c.IDNumber, c.Masked)
+		}
+		_, err = svc.Create(ctx, customer.New{Type: customer.Individual, Name: "重复", IDNumber: id, OrgID: b.OutletA.ID})
 		if kehu.ErrorCode(err) != kehu.ECONFLICT {
 			t.Errorf("duplicate ID number: %v, want conflict", err)
 		}

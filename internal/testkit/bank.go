@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"kehu/internal/access"
+	"kehu/internal/access/entitlement"
+	"kehu/internal/account"
+	"kehu/internal/audit"
 	"kehu/internal/auth"
 	"kehu/internal/customer"
 	"kehu/internal/kehu"
@@ -26,9 +29,11 @@ var FastAuth = auth.Config{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 12 * 
 // branch, two outlets (A and B) under the city, a user of every role, and
 // customers at both outlets.
 type Bank struct {
-	DB                                           *store.DB
-	Auth                                         *auth.Service
-	Clock                                        *Clock
+	DB    *store.DB
+	Auth  *auth.Service
+	Clock *Clock
+	// Audit is the audit trail every service of the bank records to.
+	Audit                                        *audit.Log
 	HeadOffice, Province, City, OutletA, OutletB org.Org
 	// Users by username: admin, hq_marketing, hq_compliance, hq_callcenter,
 	// branch_manager (city), teller_a, lobby_a, rm_a, rm_a2, teller_b, rm_b.
@@ -43,11 +48,15 @@ func NewBank(t testing.TB, db *store.DB) *Bank {
 	t.Helper()
 	ctx := context.Background()
 	clock := NewClock(time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC))
-	as, err := auth.NewService(db.Users(), clock, FastAuth)
+	trail := audit.NewLog(db.Audit(), db, clock)
+	cfg := FastAuth
+	cfg.Audit = trail
+	as, err := auth.NewService(db.Users(), clock, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Bank{DB: db, Auth: as, Clock: clock, Users: map[string]auth.User{}, Customers: map[string]customer.Customer{}}
+	b := &Bank{DB: db, Auth: as, Clock: clock, Audit: trail, Users: map[string]auth.User{},
+		Customers: map[string]customer.Customer{}}
 	mk := func(parent *org.Org, code, name, level string) org.Org {
 		o := org.Org{Code: code, Name: name, NameEN: code, Level: level, CreatedAt: clock.Now(), RegionCode: "330100", City: "杭州"}
 		if parent != nil {
@@ -82,7 +91,7 @@ func NewBank(t testing.TB, db *store.DB) *Bank {
 		created.OrgPath = u.org.Path
 		b.Users[u.name] = created
 	}
-	cs := customer.NewService(db.Customers(), clock)
+	cs := b.CustomerService()
 	for _, c := range []struct {
 		key, name, id, mobile, owner string
 		outlet                       org.Org
@@ -106,9 +115,32 @@ func NewBank(t testing.TB, db *store.DB) *Bank {
 		if err != nil {
 			t.Fatalf("create customer %s: %v", c.key, err)
 		}
+		// The service answers masked; tests compare with the clear record.
+		if created, err = db.Customers().GetCustomer(ctx, created.ID, customer.ScopeFilter{}); err != nil {
+			t.Fatalf("read customer %s: %v", c.key, err)
+		}
 		b.Customers[c.key] = created
 	}
 	return b
+}
+
+// CustomerService returns a customer service wired like `kehu serve`'s:
+// recording to b.Audit in the bank's transactions, honouring c2_fields grants.
+func (b *Bank) CustomerService() *customer.Service {
+	return customer.NewService(customer.Deps{Store: b.DB.Customers(), Clock: b.Clock, Audit: b.Audit, Tx: b.DB,
+		Grants: entitlement.NewGrants(b.DB.Entitlements(), b.Clock)})
+}
+
+// AccountService returns an account service over b.CustomerService().
+func (b *Bank) AccountService() *account.Service {
+	return account.NewService(account.Deps{Store: b.DB.Accounts(), Customers: b.CustomerService(), Clock: b.Clock})
+}
+
+// EntitlementService returns the ownership and access-grant service over the
+// bank, recording to b.Audit and checking scope through CustomerService.
+func (b *Bank) EntitlementService() *entitlement.Service {
+	return entitlement.NewService(entitlement.Deps{Store: b.DB.Entitlements(), Clock: b.Clock, Audit: b.Audit,
+		Tx: b.DB, Customers: b.CustomerService()})
 }
 
 // As returns a context acting as the named user.
