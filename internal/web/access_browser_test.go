@@ -1,0 +1,72 @@
+package web_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"kehu/internal/testkit"
+)
+
+// TestBrowserApprovalFlow drives Chromium through the approval flow of issue
+// 3: an RM opens a customer outside their scope and gets the 404 page with
+// the offer, requests access with a reason; the branch manager approves it in
+// the inbox (another browser); the RM then opens the customer.
+func TestBrowserApprovalFlow(t *testing.T) {
+	a := newApp(t, testkit.NewDB(t, "sqlite"))
+	b1 := a.Customers["b1"]
+	page := a.srv.URL + "/customers/" + strconv.FormatInt(b1.ID, 10)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	type browser struct {
+		ctx context.Context
+		do  func(step string, actions ...chromedp.Action[chromedp.Void])
+	}
+	signIn := func(user string) browser {
+		ctx := testkit.Browser(t)
+		do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+			t.Helper()
+			if err := chromedp.Do(ctx, actions...); err != nil {
+				t.Fatalf("%s (%s): %v", step, user, err)
+			}
+		}
+		do("sign in", chromedp.Navigate(a.srv.URL+"/login"), chromedp.WaitVisible(css("#username")),
+			chromedp.SendKeys(css("#username"), user), chromedp.SendKeys(css("#password"), testkit.Password),
+			chromedp.Click(css(".login-card button.primary")), chromedp.WaitVisible(css("#q")))
+		return browser{ctx, do}
+	}
+	textOf := func(b browser, sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(b.ctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+
+	rm := signIn("rm_a")
+	rm.do("open the out-of-scope customer", chromedp.Navigate(page), chromedp.WaitVisible(css("#offer-form")))
+	if body := textOf(rm, "main"); strings.Contains(body, b1.Name) {
+		t.Fatal("the 404 page names the customer")
+	}
+	rm.do("request access", chromedp.SendKeys(css("#offer-form input[name=reason]"), "客户到我行办理业务"),
+		chromedp.Click(css("#offer-form button")), chromedp.WaitVisible(css("#mine")))
+	if s := textOf(rm, "#mine .status"); s != "待审批" {
+		t.Errorf("my request shows %q", s)
+	}
+
+	mgr := signIn("branch_manager")
+	mgr.do("open the inbox", chromedp.Navigate(a.srv.URL+"/access"), chromedp.WaitVisible(css("#inbox button.approve")))
+	if inbox := textOf(mgr, "#inbox"); !strings.Contains(inbox, b1.Name) || !strings.Contains(inbox, "rm_a") {
+		t.Errorf("inbox %q does not show the customer and requester", inbox)
+	}
+	mgr.do("approve", chromedp.SendKeys(css("#inbox input[name=comment]"), "同意"),
+		chromedp.Click(css("#inbox button.approve")), chromedp.WaitVisible(css("#mine")))
+
+	rm.do("open the customer", chromedp.Navigate(page), chromedp.WaitVisible(css("#customer-name")))
+	if name := textOf(rm, "#customer-name"); !strings.HasPrefix(name, b1.Name) {
+		t.Errorf("customer page heading %q", name)
+	}
+}

@@ -1,0 +1,119 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"kehu/internal/testkit"
+)
+
+// TestBrowserJourney drives real headless Chromium through what a relationship
+// manager does first thing: sign in, find a customer by name, open the
+// customer page, switch to English, sign out. It also proves htmx loads under
+// the CSP (the search swaps results without a page load and pushes the URL).
+// Set KEHU_SCREENSHOT_DIR to keep a screenshot of each step.
+func TestBrowserJourney(t *testing.T) {
+	a := newApp(t, testkit.NewDB(t, "sqlite"))
+	a.AddPortfolio(t)
+	ctx := testkit.Browser(t)
+	shot := screenshotter(t, ctx)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+
+	do("open the customer list, land on the login page",
+		chromedp.Navigate(a.srv.URL+"/customers"),
+		chromedp.WaitVisible(css("#username")))
+	shot("1-login")
+	do("sign in",
+		chromedp.SendKeys(css("#username"), "rm_a"),
+		chromedp.SendKeys(css("#password"), testkit.Password),
+		chromedp.Click(css(".login-card button.primary")),
+		chromedp.WaitVisible(css("#q")))
+	if h := text("main h1"); h != "客户查询" {
+		t.Errorf("heading after login %q", h)
+	}
+
+	do("search by name",
+		chromedp.SendKeys(css("#q"), "张伟"),
+		chromedp.Click(css(".searchbar button.primary")))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`document.querySelectorAll("#results tbody tr").length === 1 && location.search.includes("q=")`)); err != nil {
+		t.Fatalf("search results: %v", err)
+	}
+	if loaded, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof htmx === "object"`)); !loaded {
+		t.Error("htmx did not load; is the CSP blocking it?")
+	}
+	shot("2-search")
+
+	do("open the customer page",
+		chromedp.Click(css("#results a.strong")),
+		chromedp.WaitVisible(css("#customer-name")))
+	if name := text("#customer-name"); !strings.HasPrefix(name, "张伟") {
+		t.Errorf("customer page heading %q", name)
+	}
+	if body := text("main"); !strings.Contains(body, "6222 **** **** 0001") || !strings.Contains(body, "¥123,456.78") {
+		t.Error("the customer page does not show the accounts")
+	}
+	if p := text("#h-profile"); p != "客户概况" {
+		t.Errorf("profile heading in Chinese %q", p)
+	}
+	shot("3-customer-zh")
+
+	do("switch to English",
+		chromedp.Click(css(`.langswitch button[value="en"]`)),
+		chromedp.WaitVisible(css(`.langswitch button[value="en"].current`)))
+	if p := text("#h-profile"); p != "Profile" {
+		t.Errorf("profile heading in English %q", p)
+	}
+	if nav := text(".sidenav"); nav != "Customers\nAccess requests\nSecurity" {
+		t.Errorf("navigation in English %q", nav)
+	}
+	if !strings.HasPrefix(text("#customer-name"), "张伟") {
+		t.Error("the switch did not return to the customer page")
+	}
+	shot("4-customer-en")
+
+	do("sign out",
+		chromedp.Click(css("#logout")),
+		chromedp.WaitVisible(css("#username")))
+	if msg := text(".alert-info"); msg != "You have been signed out." {
+		t.Errorf("sign-out message %q", msg)
+	}
+}
+
+// screenshotter returns a function saving a PNG of the page per step into
+// KEHU_SCREENSHOT_DIR, or doing nothing when it is unset.
+func screenshotter(t *testing.T, ctx context.Context) func(name string) {
+	dir := os.Getenv("KEHU_SCREENSHOT_DIR")
+	return func(name string) {
+		if dir == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Logf("screenshot %s: %v", name, err)
+			return
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Logf("screenshot %s: %v", name, err)
+		}
+	}
+}

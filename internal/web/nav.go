@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+
+	"kehu/internal/access"
+	"kehu/internal/i18n"
+)
+
+// navItem is one entry of the left navigation.
+type navItem struct {
+	Key   string // identifies the item for the active marker
+	Label string // catalogue key
+	Href  string
+}
+
+// navigation lists every built page with the permission it needs, in display
+// order. Later issues append their pages here; unbuilt pages are never listed.
+var navigation = []struct {
+	item navItem
+	perm access.Permission
+}{
+	{navItem{Key: "customers", Label: "nav.customers", Href: "/customers"}, access.CustomerRead},
+	{navItem{Key: "orgs", Label: "nav.orgs", Href: "/orgs"}, access.OrgRead},
+	{navItem{Key: "access", Label: "nav.access", Href: "/access"}, access.CustomerRead},
+	{navItem{Key: "privacy", Label: "nav.privacy", Href: "/privacy"}, access.PrivacyManage},
+	{navItem{Key: "compliance", Label: "nav.compliance", Href: "/compliance"}, access.PrivacyManage},
+	{navItem{Key: "audit", Label: "nav.audit", Href: "/audit"}, access.AuditRead},
+	{navItem{Key: "security", Label: "nav.security", Href: "/security"}, ""},
+}
+
+// navFor returns the items role may use, so nobody sees a link that ends in
+// "not permitted".
+func navFor(role string) []navItem {
+	var out []navItem
+	for _, n := range navigation {
+		if n.perm == "" || access.Can(role, n.perm) {
+			out = append(out, n.item)
+		}
+	}
+	return out
+}
+
+// userView is the signed-in user as the top bar shows them.
+type userView struct {
+	Name    string
+	Role    string // role key; the template translates it
+	OrgName string
+}
+
+// userView looks up the display name and organisation of the actor. A lookup
+// failure degrades to the username rather than failing the page.
+func (s *server) userView(r *http.Request) *userView {
+	st := stateOf(r)
+	u := &userView{Name: st.actor.Username, Role: st.actor.Role}
+	if me, err := s.Auth.Me(r.Context()); err == nil && me.DisplayName != "" {
+		u.Name = me.DisplayName
+	}
+	if o, err := s.Orgs.Get(r.Context(), st.actor.OrgID); err == nil {
+		u.OrgName = o.Name
+		if st.lang == i18n.English && o.NameEN != "" {
+			u.OrgName = o.NameEN
+		}
+	}
+	return u
+}

@@ -1,0 +1,136 @@
+// Package web serves the staff user interface: server-rendered html/template
+// pages enhanced with vendored htmx, every string from the i18n catalogues,
+// CSRF tokens on every form. It holds no business rules: pages call the same
+// services as the JSON API, so scope and permissions apply identically.
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"kehu/internal/access/entitlement"
+	"kehu/internal/account"
+	"kehu/internal/audit"
+	"kehu/internal/auth"
+	"kehu/internal/customer"
+	"kehu/internal/i18n"
+	"kehu/internal/kehu"
+	"kehu/internal/org"
+	"kehu/internal/privacy"
+	"kehu/internal/ratelimit"
+)
+
+// Deps are the services and settings the UI needs; cmd/kehu wires them.
+type Deps struct {
+	Auth      *auth.Service
+	Customers *customer.Service
+	Orgs      *org.Service
+	Accounts  *account.Service
+	// Entitlements serves the access page (requests, approvals, break
+	// glass, review); nil hides it.
+	Entitlements *entitlement.Service
+	// Audit is the audit trail the audit page searches and exports; it
+	// checks audit.read and records each search itself.
+	Audit *audit.Log
+	// Privacy serves the data-subject-rights pages, the consents panel and
+	// the bulk export (docs/PRIVACY.md); nil hides them.
+	Privacy *privacy.Service
+	Logger  *slog.Logger
+	Clock   kehu.Clock
+	// SecureCookies marks cookies Secure and uses the __Host- session cookie
+	// name; false only for plain-http local development and tests.
+	SecureCookies bool
+	// LoginLimit limits sign-in attempts per client IP and per username,
+	// shared with the JSON API; nil limits nothing.
+	LoginLimit *ratelimit.Limiter
+}
+
+// server is the UI handler; it is immutable after New, so it needs no locks.
+type server struct {
+	Deps
+	i18n   *i18n.Bundle
+	pages  *pageSet
+	static *assets
+	loc    *time.Location
+	cop    *http.CrossOriginProtection
+}
+
+// New returns the handler for every path outside /api/: the pages, the
+// language switch and the embedded static assets.
+func New(d Deps) (http.Handler, error) {
+	if d.Auth == nil || d.Customers == nil || d.Orgs == nil || d.Accounts == nil || d.Audit == nil {
+		return nil, errors.New("web: Auth, Customers, Orgs, Accounts and Audit are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Clock == nil {
+		d.Clock = kehu.SystemClock{}
+	}
+	bundle, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	static, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{Deps: d, i18n: bundle, static: static, loc: kehu.LoadShanghai(),
+		cop: http.NewCrossOriginProtection()}
+	if s.pages, err = parsePages(bundle, s.funcs); err != nil {
+		return nil, err
+	}
+	return s.routes(), nil
+}
+
+// routes is the page table. Pages needing a signed-in user are wrapped in
+// signedIn; every POST is wrapped in checkCSRF.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", s.static)
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.checkCSRF(s.login))
+	mux.HandleFunc("POST /login/totp", s.checkCSRF(s.loginTOTP))
+	mux.HandleFunc("GET /security", s.signedIn(s.securityPage))
+	mux.HandleFunc("POST /security/password", s.signedIn(s.checkCSRF(s.changePassword)))
+	mux.HandleFunc("POST /security/totp", s.signedIn(s.checkCSRF(s.beginTOTP)))
+	mux.HandleFunc("POST /security/totp/confirm", s.signedIn(s.checkCSRF(s.confirmTOTP)))
+	mux.HandleFunc("POST /security/sessions/{id}/revoke", s.signedIn(s.checkCSRF(s.revokeSession)))
+	mux.HandleFunc("POST /security/sessions/revoke-others", s.signedIn(s.checkCSRF(s.revokeOtherSessions)))
+	mux.HandleFunc("POST /security/tokens", s.signedIn(s.checkCSRF(s.createToken)))
+	mux.HandleFunc("POST /security/tokens/{id}/revoke", s.signedIn(s.checkCSRF(s.revokeToken)))
+	mux.HandleFunc("POST /logout", s.signedIn(s.checkCSRF(s.logout)))
+	mux.HandleFunc("POST /lang", s.checkCSRF(s.setLanguage))
+	mux.HandleFunc("GET /customers", s.signedIn(s.customerList))
+	mux.HandleFunc("GET /customers/{id}", s.signedIn(s.customerPage))
+	mux.HandleFunc("GET /customers/{id}/unmask", s.signedIn(s.unmaskForm))
+	mux.HandleFunc("POST /customers/{id}/unmask", s.signedIn(s.checkCSRF(s.unmask)))
+	mux.HandleFunc("GET /orgs", s.signedIn(s.orgTree))
+	mux.HandleFunc("GET /access", s.signedIn(s.accessPage))
+	mux.HandleFunc("POST /access/requests", s.signedIn(s.checkCSRF(s.fileAccessRequest)))
+	mux.HandleFunc("POST /access/requests/{id}/{verb}", s.signedIn(s.checkCSRF(s.decideAccess)))
+	mux.HandleFunc("POST /access/break-glass", s.signedIn(s.checkCSRF(s.breakGlass)))
+	mux.HandleFunc("POST /access/break-glass/{id}/review", s.signedIn(s.checkCSRF(s.reviewBreakGlass)))
+	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
+	mux.HandleFunc("GET /audit/export", s.signedIn(s.auditExport))
+	s.privacyRoutes(mux)
+	s.ownersRoutes(mux)
+	mux.HandleFunc("/", s.notFound)
+	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
+}
+
+// home sends a signed-in user to their first page and others to the login.
+func (s *server) home(w http.ResponseWriter, r *http.Request) {
+	if st := stateOf(r); st.signedIn {
+		http.Redirect(w, r, "/customers", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, kehu.Errorf(kehu.ENOTFOUND, "no such page"))
+}
