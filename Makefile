@@ -14,7 +14,7 @@ build:
 # Builds, creates a demo bank in data/kehu.db if the database is empty, serves
 # the UI and API and prints the URL and the demo logins.
 run: build
-	./$(BIN) serve --addr $(ADDR) --demo-customers $(DEMO_CUSTOMERS)
+	./$(BIN) serve --addr $(ADDR) --demo-customers $(DEMO_CUSTOMERS) --insecure-cookies
 
 # The whole suite. Tests needing PostgreSQL (KEHU_TEST_POSTGRES) or Chromium
 # skip with their reason listed at the end, unless KEHU_TEST_STRICT=1.

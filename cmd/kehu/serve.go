@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"kehu/internal/access/entitlement"
+	"kehu/internal/account"
+	"kehu/internal/audit"
+	"kehu/internal/auth"
+	"kehu/internal/customer"
+	"kehu/internal/httpapi"
+	"kehu/internal/kehu"
+	"kehu/internal/org"
+	"kehu/internal/privacy"
+	"kehu/internal/store"
+	"kehu/internal/web"
+)
+
+// serveConfig is what `kehu serve` was asked to do.
+type serveConfig struct {
+	addr            string
+	dbURL           string
+	insecureCookies bool
+	demoCustomers   int
+	demoPassword    string
+	logLevel        string
+	logFormat       string
+}
+
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "serve")
+	var c serveConfig
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
+	fs.StringVar(&c.dbURL, "db", "sqlite:data/kehu.db", "database URL: sqlite:PATH or postgres://...")
+	fs.BoolVar(&c.insecureCookies, "insecure-cookies", false,
+		"send the session cookie without Secure and __Host- (only for plain-HTTP development on your own machine)")
+	fs.IntVar(&c.demoCustomers, "demo-customers", 0, "when the database is empty, first create a demo bank with this many customers")
+	fs.StringVar(&c.demoPassword, "demo-password", defaultDemoPassword, "password of the demo users")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+	keysFile := keysFlag(fs)
+	sec := securityFlags(fs)
+	priv := privacyFlags(fs)
+	if err := parse(e, fs, args); err != nil {
+		return err
+	}
+	if err := sec.validate(c.insecureCookies); err != nil {
+		return err
+	}
+	privacyCfg, err := priv.config()
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(e, c.logLevel, c.logFormat)
+	if err != nil {
+		return err
+	}
+	db, err := openKeyedDB(ctx, e, c.dbURL, *keysFile, true, func(msg string) { logger.Warn(msg) })
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if c.demoCustomers > 0 {
+		if err := ensureDemo(ctx, e, db, c.demoCustomers, c.demoPassword); err != nil {
+			return fmt.Errorf("demo bank: %w", err)
+		}
+	} else if n, err := db.Orgs().CountOrgs(ctx); err == nil && n == 0 {
+		logger.Warn("the database is empty: create a bank with `kehu init` or a demo bank with `kehu demo`")
+	}
+	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg)
+	if err != nil {
+		return err
+	}
+	return listenAndServe(ctx, e, logger, c.addr, handler, sec)
+}
+
+// newLogger builds the structured logger every request and job writes to.
+func newLogger(e env, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("serve: --log-level %q: want debug, info, warn or error", level)}
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("serve: --log-format %q: want text or json", format)}
+}
+
+// buildHandler wires the services to the API and the UI: the one place where
+// the packages meet.
+func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *securityConfig,
+	privacyCfg privacy.Config) (http.Handler, error) {
+	clock := kehu.SystemClock{}
+	trail := audit.NewLog(db.Audit(), db, clock)
+	authCfg := auth.DefaultConfig
+	authCfg.Audit, authCfg.Tx = trail, db
+	sec.apply(&authCfg)
+	if k := db.Keys(); k != nil {
+		authCfg.Sealer = keyringSealer{k}
+	}
+	loginLimit, apiLimit := sec.limiters(clock)
+	authSvc, err := auth.NewService(db.Users(), clock, authCfg)
+	if err != nil {
+		return nil, err
+	}
+	// A c2_fields grant lets its holder unmask that customer without
+	// customer.unmask (docs/SECURITY.md).
+	customers := customer.NewService(customer.Deps{Store: db.Customers(), Clock: clock, Audit: trail, Tx: db,
+		Grants: entitlement.NewGrants(db.Entitlements(), clock)})
+	orgs := org.NewService(db.Orgs())
+	entitlements := entitlement.NewService(entitlement.Deps{Store: db.Entitlements(), Clock: clock, Audit: trail,
+		Tx: db, Customers: customers})
+	accounts := account.NewService(account.Deps{Store: db.Accounts(), Customers: customers, Clock: clock})
+	// Bulk threshold and the holiday calendar come from --bulk-threshold,
+	// --privacy-holidays and --privacy-workdays (docs/PRIVACY.md).
+	privacySvc := privacy.NewService(privacy.Deps{Store: db.Privacy(), Customers: customers, Clock: clock,
+		Audit: trail, Tx: db, Config: privacyCfg})
+	metrics := httpapi.NewMetrics()
+	api := httpapi.New(httpapi.Deps{Auth: authSvc, Customers: customers, Entitlements: entitlements, Orgs: orgs, Ready: db.Ping,
+		Logger: logger, Clock: clock, SecureCookies: secureCookies, Metrics: metrics,
+		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc})
+	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
+		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, api)
+	}
+	mux.Handle("/", ui)
+	return withHSTS(httpapi.Middleware(mux, logger, metrics), secureCookies), nil
+}
+
+// listenAndServe serves until ctx is cancelled (SIGINT/SIGTERM), then lets
+// requests in flight finish.
+func listenAndServe(ctx context.Context, e env, logger *slog.Logger, addr string, h http.Handler, sec *securityConfig) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return kehu.Errorf(kehu.EUNAVAILABLE, "cannot listen on %s: %v", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	fmt.Fprintf(e.stdout, "Kehu is serving at %s\n", sec.scheme()+strings.TrimPrefix(serveURL(ln.Addr()), "http"))
+	errc := make(chan error, 1)
+	go func() { errc <- sec.serveOn(srv, ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// serveURL is the address a person can click: a wildcard listen address is
+// shown as localhost.
+func serveURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return "http://" + host + ":" + port + "/"
+}
