@@ -21,6 +21,7 @@ type accessView struct {
 	CanBreak    bool
 	CanReview   bool
 	CustomerID  string // prefilled from ?customer_id= (the 404 page's offer)
+	Done        string // the action just completed (?done=), confirmed on the page
 	GrantHours  []int
 	BreakMinute int
 }
@@ -44,6 +45,9 @@ func (s *server) accessPage(w http.ResponseWriter, r *http.Request) {
 		BreakMinute: int(entitlement.BreakGlassDuration.Minutes())}
 	if id, err := strconv.ParseInt(r.URL.Query().Get("customer_id"), 10, 64); err == nil && id > 0 {
 		av.CustomerID = strconv.FormatInt(id, 10)
+	}
+	if done := r.URL.Query().Get("done"); accessDone[done] {
+		av.Done = done
 	}
 	mine, err := s.Entitlements.Requests(r.Context(), "", true)
 	if err != nil {
@@ -99,7 +103,7 @@ func (s *server) fileAccessRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := s.Entitlements.Request(r.Context(), entitlement.NewRequest{CustomerID: id, Scope: scope,
 		Reason: r.PostFormValue("reason"), Hours: hours})
-	s.afterAccessPost(w, r, err)
+	s.afterAccessPost(w, r, "requested", err)
 }
 
 // decideAccess runs approve, deny or revoke on request {id}.
@@ -110,7 +114,8 @@ func (s *server) decideAccess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	comment := r.PostFormValue("comment")
-	switch r.PathValue("verb") {
+	verb := r.PathValue("verb")
+	switch verb {
 	case "approve":
 		_, err = s.Entitlements.Approve(r.Context(), id, comment)
 	case "deny":
@@ -120,7 +125,7 @@ func (s *server) decideAccess(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = kehu.Errorf(kehu.ENOTFOUND, "no such action")
 	}
-	s.afterAccessPost(w, r, err)
+	s.afterAccessPost(w, r, verb, err)
 }
 
 func (s *server) breakGlass(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +136,7 @@ func (s *server) breakGlass(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/customers/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 		return
 	}
-	s.afterAccessPost(w, r, err)
+	s.afterAccessPost(w, r, "", err)
 }
 
 func (s *server) reviewBreakGlass(w http.ResponseWriter, r *http.Request) {
@@ -139,17 +144,21 @@ func (s *server) reviewBreakGlass(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_, err = s.Entitlements.Review(r.Context(), id, r.PostFormValue("comment"))
 	}
-	s.afterAccessPost(w, r, err)
+	s.afterAccessPost(w, r, "reviewed", err)
 }
 
-// afterAccessPost returns to the access page (post/redirect/get) or shows
-// the error page; the form data never goes into a URL.
-func (s *server) afterAccessPost(w http.ResponseWriter, r *http.Request, err error) {
+// accessDone lists the actions the access page confirms after a redirect.
+var accessDone = map[string]bool{"requested": true, "approve": true, "deny": true, "revoke": true, "reviewed": true}
+
+// afterAccessPost returns to the access page (post/redirect/get) with a
+// confirmation of what was done, or shows the error page; the form data
+// never goes into a URL.
+func (s *server) afterAccessPost(w http.ResponseWriter, r *http.Request, done string, err error) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/access", http.StatusSeeOther)
+	http.Redirect(w, r, "/access?done="+done, http.StatusSeeOther)
 }
 
 // customerNotFound renders the 404 of a customer page: the same for unknown

@@ -52,7 +52,7 @@ func TestBrowserApprovalFlow(t *testing.T) {
 		t.Fatal("the 404 page names the customer")
 	}
 	rm.do("request access", chromedp.SendKeys(css("#offer-form input[name=reason]"), "客户到我行办理业务"),
-		chromedp.Click(css("#offer-form button")), chromedp.WaitVisible(css("#mine")))
+		chromedp.Click(css("#offer-form button")), chromedp.WaitVisible(css("#notice")))
 	if s := textOf(rm, "#mine .status"); s != "待审批" {
 		t.Errorf("my request shows %q", s)
 	}
@@ -62,8 +62,14 @@ func TestBrowserApprovalFlow(t *testing.T) {
 	if inbox := textOf(mgr, "#inbox"); !strings.Contains(inbox, b1.Name) || !strings.Contains(inbox, "rm_a") {
 		t.Errorf("inbox %q does not show the customer and requester", inbox)
 	}
+	// The approval lands before the confirmation shows: waiting for it (not
+	// for a section the inbox page already had) orders the RM's next step
+	// after the grant.
 	mgr.do("approve", chromedp.SendKeys(css("#inbox input[name=comment]"), "同意"),
-		chromedp.Click(css("#inbox button.approve")), chromedp.WaitVisible(css("#mine")))
+		chromedp.Click(css("#inbox button.approve")), chromedp.WaitVisible(css("#notice")))
+	if s := textOf(mgr, "#notice"); !strings.Contains(s, "已批准") {
+		t.Errorf("approval confirmation %q", s)
+	}
 
 	rm.do("open the customer", chromedp.Navigate(page), chromedp.WaitVisible(css("#customer-name")))
 	if name := textOf(rm, "#customer-name"); !strings.HasPrefix(name, b1.Name) {

@@ -37,15 +37,15 @@ func TestAccessFlowPages(t *testing.T) {
 		hostile := `<script>alert(1)</script>' OR 1=1 --`
 		res := rm.post("/access/requests", url.Values{"csrf": {rm.csrf(page)}, "customer_id": {strconv.FormatInt(b1.ID, 10)},
 			"scope": {"customer"}, "hours": {"4"}, "reason": {hostile}})
-		if res.status != http.StatusSeeOther || res.location != "/access" {
+		if res.status != http.StatusSeeOther || res.location != "/access?done=requested" {
 			t.Fatalf("file request: %d %s", res.status, res.location)
 		}
 		// Without the token nothing is filed.
 		if res := rm.post("/access/requests", url.Values{"customer_id": {strconv.FormatInt(b1.ID, 10)}, "hours": {"4"}, "reason": {"x"}}); res.status != http.StatusForbidden {
 			t.Fatalf("request without csrf: %d", res.status)
 		}
-		mine := rm.get("/access")
-		mustContain(t, mine.body, "&lt;script&gt;alert(1)&lt;/script&gt;")
+		mine := rm.get(res.location)
+		mustContain(t, mine.body, `id="notice"`, "申请已提交", "&lt;script&gt;alert(1)&lt;/script&gt;")
 		mustNotContain(t, mine.body, "<script>alert(1)", b1.Name)
 
 		mgr := a.login(t, "branch_manager")
