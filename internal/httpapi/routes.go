@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"kehu/internal/access"
 )
@@ -27,7 +28,16 @@ type route struct {
 // which permission. The services check permission and scope again, so a
 // mistake here cannot widen access; it only fails earlier. The OpenAPI
 // conformance test checks this table and the document describe the same set.
+// Each capability keeps its part of the table in its own file (routes_*.go).
 func routes() []route {
+	return slices.Concat(
+		foundationRoutes(),
+	)
+}
+
+// foundationRoutes are the routes of the foundation and trust issues:
+// operations, sessions, customers, ownership, access, audit and privacy.
+func foundationRoutes() []route {
 	return []route{
 		// Operations: probes and metrics for the platform, no credentials.
 		{"GET /healthz", public, "", (*api).healthz},
