@@ -70,9 +70,7 @@ func (a *api) searchAudit(w http.ResponseWriter, r *http.Request) error {
 	for _, rec := range p.Items {
 		out.Items = append(out.Items, auditView(rec))
 	}
-	if next := p.NextCursor.Encode(); next != "" {
-		out.NextCursor = &next
-	}
+	out.NextCursor = p.NextCursor.Next()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

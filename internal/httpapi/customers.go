@@ -32,9 +32,7 @@ func (a *api) listCustomers(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range p.Items {
 		out.Items = append(out.Items, customerView(c))
 	}
-	if next := p.NextCursor.Encode(); next != "" {
-		out.NextCursor = &next
-	}
+	out.NextCursor = p.NextCursor.Next()
 	if f.Count {
 		out.Total = &p.Total
 	}

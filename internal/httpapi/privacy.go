@@ -90,9 +90,7 @@ func (a *api) listPrivacyRequests(w http.ResponseWriter, r *http.Request) error 
 	for _, x := range p.Items {
 		out.Items = append(out.Items, privacyRequestView(x))
 	}
-	if next := p.NextCursor.Encode(); next != "" {
-		out.NextCursor = &next
-	}
+	out.NextCursor = p.NextCursor.Next()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -91,9 +91,7 @@ func (a *api) listComplianceAlerts(w http.ResponseWriter, r *http.Request) error
 		out.Items = append(out.Items, alertJSON{ID: x.ID, Kind: x.Kind, UserID: x.UserID, Username: x.Username,
 			Customers: x.Customers, Threshold: x.Threshold, Detail: x.Detail, CreatedAt: x.CreatedAt})
 	}
-	if next := p.NextCursor.Encode(); next != "" {
-		out.NextCursor = &next
-	}
+	out.NextCursor = p.NextCursor.Next()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -18,6 +18,15 @@ type Cursor struct {
 	AfterID int64
 }
 
+// Next is the cursor as a JSON page's next_cursor: nil (JSON null) at the
+// end of the results.
+func (c Cursor) Next() *string {
+	if s := c.Encode(); s != "" {
+		return &s
+	}
+	return nil
+}
+
 // Encode returns the opaque text of c, or "" for the first page.
 func (c Cursor) Encode() string {
 	if c.AfterID == 0 {

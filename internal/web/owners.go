@@ -113,11 +113,7 @@ func (s *server) loadOwners(r *http.Request, id int64) (ownersPanel, error) {
 
 // renderOwners writes the panel fragment to htmx, else the panel page.
 func (s *server) renderOwners(w http.ResponseWriter, r *http.Request, status int, p ownersPanel) {
-	block := "layout.html"
-	if r.Header.Get("HX-Request") == "true" {
-		block = "owners_panel"
-	}
-	s.render(w, r, status, "owners", block, s.newView(w, r, "access.owners.title", "customers", p))
+	s.renderPanel(w, r, status, "owners", "owners_panel", "access.owners.title", p)
 }
 
 // transferOwner makes the picked RM the customer's primary RM, with a reason.

@@ -56,7 +56,7 @@ func (s *server) privacyPanelPage(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.ParseInt(r.URL.Query().Get("filed"), 10, 64); err == nil && n > 0 && p.CanManage {
 		p.FiledID = n
 	}
-	s.renderPanel(w, r, http.StatusOK, p)
+	s.renderPrivacyPanel(w, r, http.StatusOK, p)
 }
 
 // loadPanel reads the consents (recorded by the service) and, for a privacy
@@ -88,13 +88,9 @@ func (s *server) loadPanel(r *http.Request, id int64) (privacyPanel, error) {
 	return p, nil
 }
 
-// renderPanel writes the panel fragment to htmx, else the panel page.
-func (s *server) renderPanel(w http.ResponseWriter, r *http.Request, status int, p privacyPanel) {
-	block := "layout.html"
-	if r.Header.Get("HX-Request") == "true" {
-		block = "privacy_panel"
-	}
-	s.render(w, r, status, "privacy_panel", block, s.newView(w, r, "privacy.panel.title", "customers", p))
+// renderPrivacyPanel writes the panel fragment to htmx, else the panel page.
+func (s *server) renderPrivacyPanel(w http.ResponseWriter, r *http.Request, status int, p privacyPanel) {
+	s.renderPanel(w, r, status, "privacy_panel", "privacy_panel", "privacy.panel.title", p)
 }
 
 // changeConsent withdraws or grants one channel at once (the buttons name
@@ -163,5 +159,5 @@ func (s *server) afterPanelPost(w http.ResponseWriter, r *http.Request, id int64
 			p.FiledID = n
 		}
 	}
-	s.renderPanel(w, r, status, p)
+	s.renderPrivacyPanel(w, r, status, p)
 }

@@ -79,6 +79,17 @@ func (s *server) newView(w http.ResponseWriter, r *http.Request, title, active s
 	return v
 }
 
+// renderPanel writes a customer-page panel: just its fragment to htmx, which
+// swaps it into the customer page, else the whole page around it (the same
+// panel still works without JavaScript).
+func (s *server) renderPanel(w http.ResponseWriter, r *http.Request, status int, page, fragment, title string, data any) {
+	block := "layout.html"
+	if r.Header.Get("HX-Request") == "true" {
+		block = fragment
+	}
+	s.render(w, r, status, page, block, s.newView(w, r, title, "customers", data))
+}
+
 // render writes a page (block "layout") or, for htmx fragment requests, a
 // named block. It renders into a buffer first, so a template error becomes an
 // error page instead of half a page.
