@@ -62,6 +62,23 @@ const (
 	AccessReview Permission = "access.review"
 )
 
+// TagManage lets a user edit the customer tag catalogue: manual, emotion and
+// computed tags and their rules (internal/tag). Putting a tag on a customer
+// needs only customer.read and the customer in scope.
+const TagManage Permission = "tag.manage"
+
+// Permissions of data governance and the customer level (docs/GOVERNANCE.md).
+const (
+	// LevelManage lets a user draft, preview and activate the customer-level
+	// rule and start a recompute.
+	LevelManage Permission = "level.manage"
+	// GovernanceManage lets a data steward edit data-dictionary metadata
+	// (definitions, owner, quality rules) and start a data-quality run.
+	GovernanceManage Permission = "governance.manage"
+	// QualityRead lets a user see the data-quality results of their subtree.
+	QualityRead Permission = "quality.read"
+)
+
 // rolePermissions is the default grant table. It is data, not code paths, so
 // issue-level changes (a bank's own policy) stay in one place.
 var rolePermissions = map[string][]Permission{
@@ -69,10 +86,10 @@ var rolePermissions = map[string][]Permission{
 	LobbyManager:      {CustomerRead},
 	RelationshipMgr:   {CustomerRead, CustomerWrite, CustomerUnmask},
 	CallCenterAgent:   {CustomerRead, CustomerUnmask, BreakGlass},
-	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage},
-	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite},
-	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead, CustomerUnmask, AccessApprove, AccessReview, PrivacyManage},
-	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage},
+	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage, QualityRead},
+	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite, TagManage},
+	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead, CustomerUnmask, AccessApprove, AccessReview, PrivacyManage, QualityRead},
+	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead},
 }
 
 // Can reports whether role holds permission p.
