@@ -215,7 +215,7 @@ func TestComputedTags(t *testing.T) {
 			exec(`INSERT INTO transactions (account_id, customer_id, occurred_at, amount, balance_after, kind, channel)
 				VALUES (1, $1, $2, 800000, 0, 'salary', 'batch')`, a1, now.AddDate(0, 0, -days))
 			exec(`INSERT INTO transactions (account_id, customer_id, occurred_at, amount, balance_after, kind, channel)
-				VALUES (10, $1, $2, -10000, 0, 'card_spend', 'pos')`, a1, now.AddDate(0, 0, -(i*5 + 1)))
+				VALUES (10, $1, $2, -10000, 0, 'card_spend', 'pos')`, a1, now.AddDate(0, 0, -(i*5+1)))
 		}
 		// a2 is an old customer with nothing for a year: dormant.
 		exec(`UPDATE customers SET created_at = $1 WHERE id = $2`, now.AddDate(-2, 0, 0), a2)
