@@ -62,6 +62,17 @@ const (
 	AccessReview Permission = "access.review"
 )
 
+// Permissions of data integration (docs/INGEST.md).
+const (
+	// DataIngest lets a source system feed batches of events and records
+	// through POST /api/v1/ingest/{kind}; it is meant for an API token
+	// carrying only this scope, on a service account.
+	DataIngest Permission = "data.ingest"
+	// CustomerMerge lets a reviewer merge suspected duplicate customers in
+	// scope, dismiss a suspicion, and undo a merge.
+	CustomerMerge Permission = "customer.merge"
+)
+
 // TagManage lets a user edit the customer tag catalogue: manual, emotion and
 // computed tags and their rules (internal/tag). Putting a tag on a customer
 // needs only customer.read and the customer in scope.
