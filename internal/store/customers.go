@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"kehu/internal/customer"
 	"kehu/internal/kehu"
+	"kehu/internal/search"
 	"kehu/internal/vault"
 )
 
@@ -112,55 +112,8 @@ func scopeWhere(d Dialect, w *where, s customer.ScopeFilter) {
 	w.conds = append(w.conds, base.conds...)
 }
 
-// queryWhere interprets the free-text query: an 11-digit number is a mobile,
-// an 18-character identifier an ID number or USCC, 16 to 19 digits an account
-// or card number (18 digits may be either), a shorter number a customer
-// id, anything else a name prefix (range form, so the name index is used).
-// Mobiles and ID numbers are matched through their blind indexes: the
-// columns themselves hold ciphertext.
-func queryWhere(d Dialect, k *vault.Keyring, w *where, q string) {
-	q = strings.TrimSpace(q)
-	switch {
-	case q == "":
-		return
-	case len(q) == 11 && isDigits(q):
-		w.add("c.mobile_bidx = ?", k.BlindIndex(vault.IndexMobile, q))
-	case len(q) == 18 && isDigits(q):
-		// A resident ID number or an 18-digit account number.
-		w.add("(c.id_number_bidx = ? OR c.id IN (SELECT customer_id FROM accounts WHERE account_no_bidx = ?))",
-			k.BlindIndex(vault.IndexIDNumber, q), k.BlindIndex(vault.IndexAccountNo, q))
-	case len(q) == 18 && utf8.ValidString(q) && isAlnum(q):
-		w.add("c.id_number_bidx = ?", k.BlindIndex(vault.IndexIDNumber, q))
-	case len(q) >= 16 && len(q) <= 19 && isDigits(q):
-		w.add("c.id IN (SELECT customer_id FROM accounts WHERE account_no_bidx = ?)", k.BlindIndex(vault.IndexAccountNo, q))
-	case isDigits(q) && len(q) <= 18:
-		id, _ := strconv.ParseInt(q, 10, 64)
-		w.add("(c.id = ? OR ("+d.Prefix("c.name")+"))", id, q, q+"\U0010FFFF")
-	default:
-		w.add(d.Prefix("c.name"), q, q+"\U0010FFFF")
-	}
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func isAlnum(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-			return false
-		}
-	}
-	return true
-}
-
-// ListCustomers returns a keyset page ordered by id.
+// ListCustomers returns a keyset page ordered by id, or with a query the
+// ranked search hits (search.go).
 func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (customer.Page, error) {
 	k, err := s.db.keyring()
 	if err != nil {
@@ -168,12 +121,14 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 	}
 	var w where
 	scopeWhere(s.db.dialect, &w, f.Scope)
-	queryWhere(s.db.dialect, k, &w, f.Query)
 	if f.Type != "" {
 		w.add("c.type = ?", f.Type)
 	}
 	if f.OrgID != 0 {
 		w.add("c.org_id = ?", f.OrgID)
+	}
+	if strings.TrimSpace(f.Query) != "" {
+		return s.search(ctx, k, f, w) // ranked by kind of match, see search.go
 	}
 	page := customer.Page{Total: -1}
 	if f.Count {
@@ -238,13 +193,13 @@ func (s *CustomerStore) CreateCustomer(ctx context.Context, c customer.Customer)
 	}
 	err = s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO customers (type, name, id_type, id_number, mobile, email, gender,
 		birth_date, address, region_code, org_id, owner_id, level, aum, risk_level, risk_assessed_at, industry,
-		registered_capital, status, created_at, updated_at, id_number_bidx, mobile_bidx)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+		registered_capital, status, created_at, updated_at, id_number_bidx, mobile_bidx, name_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 		RETURNING id`,
 		c.Type, c.Name, c.IDType, sealed.IDNumber, sealed.Mobile, sealed.Email, c.Gender, c.BirthDate, sealed.Address,
 		c.RegionCode, c.OrgID, c.OwnerID, c.Level, c.AUM, c.RiskLevel, c.RiskAssessedAt, c.Industry, c.RegisteredCapital,
 		c.Status, c.CreatedAt, c.UpdatedAt, k.BlindIndex(vault.IndexIDNumber, c.IDNumber),
-		k.BlindIndex(vault.IndexMobile, c.Mobile)).Scan(&c.ID)
+		k.BlindIndex(vault.IndexMobile, c.Mobile), search.NameKey(c.Name)).Scan(&c.ID)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return customer.Customer{}, conflict("a customer with this %s already exists", c.IDType)
@@ -267,9 +222,9 @@ func (s *CustomerStore) UpdateCustomer(ctx context.Context, c customer.Customer)
 	}
 	res, err := s.db.writer(ctx).ExecContext(ctx, `UPDATE customers SET name = $1, mobile = $2, email = $3, gender = $4,
 		birth_date = $5, address = $6, org_id = $7, owner_id = $8, industry = $9, registered_capital = $10,
-		updated_at = $11, mobile_bidx = $12 WHERE id = $13`,
+		updated_at = $11, mobile_bidx = $12, name_key = $13 WHERE id = $14`,
 		c.Name, sealed.Mobile, sealed.Email, c.Gender, c.BirthDate, sealed.Address, c.OrgID, c.OwnerID, c.Industry,
-		c.RegisteredCapital, c.UpdatedAt, k.BlindIndex(vault.IndexMobile, c.Mobile), c.ID)
+		c.RegisteredCapital, c.UpdatedAt, k.BlindIndex(vault.IndexMobile, c.Mobile), search.NameKey(c.Name), c.ID)
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("update customer %d: %w", c.ID, err)
 	}

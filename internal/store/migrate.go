@@ -68,6 +68,10 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			applied = append(applied, m.name)
 		}
 	}
+	// Keys computed in Go, not SQL, for rows a migration could not fill.
+	if _, err := db.BackfillNameKeys(ctx); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
 

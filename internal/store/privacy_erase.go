@@ -10,6 +10,7 @@ import (
 	"kehu/internal/customer"
 	"kehu/internal/kehu"
 	"kehu/internal/privacy"
+	"kehu/internal/search"
 	"kehu/internal/vault"
 )
 
@@ -146,16 +147,18 @@ func (s *PrivacyStore) EraseCustomer(ctx context.Context, e privacy.Erasure) err
 	}
 	q := s.db.writer(ctx)
 	at := e.At.UTC()
+	erasedName := fmt.Sprintf("已注销客户#%d", e.CustomerID)
 	stmts := []struct {
 		sql  string
 		args []any
 	}{
 		{`UPDATE customers SET name = $1, id_number = $2, mobile = $3, email = $4, address = $5, gender = '',
 			birth_date = $6, region_code = $7, id_number_bidx = $8, mobile_bidx = $9, status = $10, erased_at = $11,
-			retained_for = $12, retained_until = $13, updated_at = $11 WHERE id = $14`,
-			[]any{fmt.Sprintf("已注销客户#%d", e.CustomerID), empty[0], empty[1], empty[2], empty[3], birth, region,
+			retained_for = $12, retained_until = $13, updated_at = $11, name_key = $15 WHERE id = $14`,
+			// name_key follows the new name, so the old name's pinyin finds nothing.
+			[]any{erasedName, empty[0], empty[1], empty[2], empty[3], birth, region,
 				fmt.Sprintf("erased:%d", e.CustomerID), k.BlindIndex(vault.IndexMobile, ""), customer.StatusErased, at,
-				e.RetainedFor, e.RetainedUntil, e.CustomerID}},
+				e.RetainedFor, e.RetainedUntil, e.CustomerID, search.NameKey(erasedName)}},
 		{`DELETE FROM customer_tags WHERE customer_id = $1`, []any{e.CustomerID}},
 		{`UPDATE interactions SET note = '' WHERE customer_id = $1`, []any{e.CustomerID}},
 		{`UPDATE channel_events SET detail = NULL WHERE customer_id = $1`, []any{e.CustomerID}},

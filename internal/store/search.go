@@ -1,0 +1,299 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"kehu/internal/customer"
+	"kehu/internal/kehu"
+	"kehu/internal/search"
+	"kehu/internal/vault"
+)
+
+// searchClass is one group of search hits. A page lists the hits of a
+// class before those of the next, each class in its own index order, so
+// every class is a range or point lookup on one index and paging stays a
+// keyset walk: the cursor holds the class rank, the sort key and the id.
+type searchClass struct {
+	rank  int
+	cond  string // SQL condition, "?" for each of args
+	args  []any
+	order string // sort column ("c.name", "c.name_key"), "" for id order
+}
+
+// Search ranks. Exact identifiers first, then names.
+const (
+	rankExact = 1 + iota
+	rankNamePrefix
+	rankInitials
+	rankContains
+)
+
+// identityTypes are every id_type, so an ID-number lookup uses the unique
+// index on (id_type, id_number_bidx) whatever the document is.
+var identityTypes = "'" + strings.Join([]string{customer.ResidentID, customer.Passport, customer.HKMacauPermit,
+	customer.TaiwanPermit, customer.USCC}, "','") + "'"
+
+// searchClasses turns a parsed query into its classes, in rank order.
+// Identifiers are compared through their blind indexes: the columns hold
+// ciphertext. Contains needs a database look-up and is added by the caller.
+func searchClasses(d Dialect, k *vault.Keyring, q search.Query) []searchClass {
+	var out []searchClass
+	if q.Exact() {
+		var parts []string
+		var args []any
+		if q.CustomerID != 0 {
+			parts, args = append(parts, "SELECT CAST(? AS BIGINT)"), append(args, q.CustomerID)
+		}
+		if q.IDNumber != "" {
+			parts = append(parts, "SELECT id FROM customers WHERE id_type IN ("+identityTypes+") AND id_number_bidx = ?")
+			args = append(args, k.BlindIndex(vault.IndexIDNumber, q.IDNumber))
+		}
+		if q.Mobile != "" {
+			parts, args = append(parts, "SELECT id FROM customers WHERE mobile_bidx = ?"),
+				append(args, k.BlindIndex(vault.IndexMobile, q.Mobile))
+		}
+		if q.AccountNo != "" {
+			parts, args = append(parts, "SELECT customer_id FROM accounts WHERE account_no_bidx = ?"),
+				append(args, k.BlindIndex(vault.IndexAccountNo, q.AccountNo))
+		}
+		out = append(out, searchClass{rank: rankExact, cond: "c.id IN (" + strings.Join(parts, " UNION ALL ") + ")", args: args})
+	}
+	if q.NamePrefix != "" {
+		out = append(out, searchClass{rank: rankNamePrefix, cond: d.Prefix("c.name"),
+			args: []any{q.NamePrefix, q.NamePrefix + "\U0010FFFF"}, order: "c.name"})
+	}
+	for _, p := range q.Initials {
+		out = append(out, searchClass{rank: rankInitials, cond: d.Prefix("c.name_key"),
+			args: []any{p, p + "\U0010FFFF"}, order: "c.name_key"})
+	}
+	return out
+}
+
+// containsClass is the corporate-name word class: the rows holding the
+// word's rarest two-character piece, checked for the whole word. ok is
+// false when some piece occurs in no name, so nothing can match.
+func (s *CustomerStore) containsClass(ctx context.Context, q search.Query) (searchClass, bool, error) {
+	best, bestN := "", -1
+	for _, g := range q.Grams {
+		var n int
+		// Counting stops at 1,000: past that any piece is as good.
+		err := s.db.reader(ctx).QueryRowContext(ctx,
+			"SELECT count(*) FROM (SELECT 1 FROM customer_name_grams WHERE gram = $1 LIMIT 1000) t", g).Scan(&n)
+		if err != nil {
+			return searchClass{}, false, fmt.Errorf("search: %w", err)
+		}
+		if n == 0 {
+			return searchClass{}, false, nil
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = g, n
+		}
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q.Contains) + "%"
+	return searchClass{rank: rankContains, args: []any{best, like},
+		cond: `c.type = 'corporate' AND c.id IN (SELECT customer_id FROM customer_name_grams WHERE gram = ?)` +
+			` AND c.name LIKE ? ESCAPE '\'`}, true, nil
+}
+
+// hit is a row of a search page with its place in the ranked order.
+type hit struct {
+	c    customer.Customer
+	rank int
+	key  string
+}
+
+// search answers ListCustomers for a query: each class in rank order, with
+// the conditions of base (scope and filters) and without the rows an
+// earlier class already listed, until the page (and one more row, to know
+// whether another page follows) is full.
+func (s *CustomerStore) search(ctx context.Context, k *vault.Keyring, f customer.Filter, base where) (customer.Page, error) {
+	q := search.Parse(f.Query)
+	classes := searchClasses(s.db.dialect, k, q)
+	if q.Contains != "" {
+		c, ok, err := s.containsClass(ctx, q)
+		if err != nil {
+			return customer.Page{Total: -1}, err
+		}
+		if ok {
+			classes = append(classes, c)
+		}
+	}
+	page := customer.Page{Total: -1}
+	if f.Count {
+		page.Total = 0
+		for i := range classes {
+			w := s.classWhere(base, classes, i)
+			var n int64
+			if err := s.db.reader(ctx).QueryRowContext(ctx, "SELECT count(*) FROM customers c"+w.sql(), w.args...).Scan(&n); err != nil {
+				return page, fmt.Errorf("count search hits: %w", err)
+			}
+			page.Total += n
+		}
+	}
+	limit := kehu.ClampLimit(f.Limit)
+	var hits []hit
+	for i, cl := range classes {
+		if len(hits) > limit {
+			break
+		}
+		if f.After.Rank > cl.rank {
+			continue
+		}
+		w := s.classWhere(base, classes, i)
+		if f.After.Rank == cl.rank {
+			s.afterWhere(&w, cl, f.After)
+		}
+		got, err := s.searchQuery(ctx, k, w, cl, limit+1-len(hits))
+		if err != nil {
+			return page, err
+		}
+		hits = append(hits, got...)
+	}
+	for _, h := range hits {
+		page.Items = append(page.Items, h.c)
+	}
+	if len(hits) > limit {
+		page.Items = page.Items[:limit]
+		last := hits[limit-1]
+		page.NextCursor = kehu.Cursor{AfterID: last.c.ID, Rank: last.rank, Key: last.key}
+	}
+	return page, nil
+}
+
+// classWhere is base plus class i, minus every earlier class of a lower
+// rank (coalesce: a NULL name_key must not hide a row from a later class).
+func (s *CustomerStore) classWhere(base where, classes []searchClass, i int) where {
+	w := where{conds: slices.Clone(base.conds), args: slices.Clone(base.args)}
+	w.add(classes[i].cond, classes[i].args...)
+	for _, prev := range classes[:i] {
+		if prev.rank < classes[i].rank {
+			w.add("NOT coalesce(("+prev.cond+"), FALSE)", prev.args...)
+		}
+	}
+	return w
+}
+
+// afterWhere adds the keyset condition "after the cursor's row" within its
+// class. The lower bound on the sort column lets the index range start at
+// the cursor rather than at the start of the prefix.
+func (s *CustomerStore) afterWhere(w *where, cl searchClass, after kehu.Cursor) {
+	if cl.order == "" {
+		w.add("c.id > ?", after.AfterID)
+		return
+	}
+	col := s.sortExpr(cl.order)
+	w.add(col+" >= ? AND ("+col+" > ? OR c.id > ?)", after.Key, after.Key, after.AfterID)
+}
+
+// sortExpr compares a text column byte-wise on PostgreSQL as well, the
+// order of its {{collate_c}} index and of SQLite.
+func (s *CustomerStore) sortExpr(col string) string {
+	if s.db.dialect.IsPostgres() {
+		return col + ` COLLATE "C"`
+	}
+	return col
+}
+
+// searchQuery reads up to n hits of one class in its order.
+func (s *CustomerStore) searchQuery(ctx context.Context, k *vault.Keyring, w where, cl searchClass, n int) ([]hit, error) {
+	cols, order := customerColumns, "c.id"
+	if cl.order != "" {
+		cols += ", " + cl.order
+		order = s.sortExpr(cl.order) + ", c.id"
+	}
+	args := append(w.args, n)
+	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+cols+" FROM customers c"+w.sql()+
+		" ORDER BY "+order+" LIMIT $"+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("search customers: %w", err)
+	}
+	defer rows.Close()
+	var out []hit
+	for rows.Next() {
+		h := hit{rank: cl.rank}
+		var key sql.NullString
+		var row interface{ Scan(...any) error } = rows
+		if cl.order != "" {
+			row = withExtra{rows, &key}
+		}
+		if h.c, err = scanCustomer(k, row); err != nil {
+			return nil, fmt.Errorf("search customers: %w", err)
+		}
+		h.key = key.String
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search customers: %w", err)
+	}
+	return out, nil
+}
+
+// withExtra scans one more column after the customer's.
+type withExtra struct {
+	rows  *sql.Rows
+	extra any
+}
+
+func (e withExtra) Scan(dest ...any) error { return e.rows.Scan(append(dest, e.extra)...) }
+
+// nameKeyBatch is how many customers one backfill transaction updates.
+const nameKeyBatch = 2000
+
+// BackfillNameKeys computes customers.name_key where it is NULL: rows from
+// before migration 0010, or written by a writer that did not set it. Each
+// batch commits on its own, so a killed run continues where it stopped; on a
+// database with every key set it is one index probe. Migrate calls it.
+func (db *DB) BackfillNameKeys(ctx context.Context) (int64, error) {
+	var done int64
+	for {
+		n, err := db.backfillNameKeyBatch(ctx)
+		done += n
+		if err != nil || n < nameKeyBatch {
+			return done, err
+		}
+	}
+}
+
+func (db *DB) backfillNameKeyBatch(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.WithTx(ctx, func(ctx context.Context) error {
+		q := db.writer(ctx)
+		rows, err := q.QueryContext(ctx, "SELECT id, name FROM customers WHERE name_key IS NULL ORDER BY id LIMIT $1", nameKeyBatch)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id   int64
+			name string
+		}
+		var todo []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.name); err != nil {
+				rows.Close()
+				return err
+			}
+			todo = append(todo, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range todo {
+			if _, err := q.ExecContext(ctx, "UPDATE customers SET name_key = $1 WHERE id = $2", search.NameKey(r.name), r.id); err != nil {
+				return err
+			}
+		}
+		n = int64(len(todo))
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("backfill name keys: %w", err)
+	}
+	return n, nil
+}
