@@ -97,10 +97,10 @@ var rolePermissions = map[string][]Permission{
 	LobbyManager:      {CustomerRead},
 	RelationshipMgr:   {CustomerRead, CustomerWrite, CustomerUnmask},
 	CallCenterAgent:   {CustomerRead, CustomerUnmask, BreakGlass},
-	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage, QualityRead},
+	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage, QualityRead, CustomerMerge},
 	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite, TagManage},
 	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead, CustomerUnmask, AccessApprove, AccessReview, PrivacyManage, QualityRead},
-	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead},
+	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead, DataIngest, CustomerMerge},
 }
 
 // Can reports whether role holds permission p.
