@@ -1,0 +1,368 @@
+package c360
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"kehu/internal/account"
+	"kehu/internal/customer"
+	"kehu/internal/interaction"
+	"kehu/internal/kehu"
+	"kehu/internal/privacy"
+	"kehu/internal/tag"
+	"kehu/internal/vault"
+)
+
+// Store is what the 360 reads beyond the other modules' services. Every
+// method reads one customer, already checked in scope by customer.Service.
+type Store interface {
+	// Transactions returns up to q.Limit transactions newest first, with
+	// account numbers in clear.
+	Transactions(ctx context.Context, customerID int64, q TxnQuery) ([]account.Transaction, error)
+	// Postings returns the customer's transactions since since, oldest first.
+	Postings(ctx context.Context, customerID int64, since time.Time) ([]Posting, error)
+	// Events returns the newest channel events.
+	Events(ctx context.Context, customerID int64, limit int) ([]Event, error)
+	// Consents returns the stored consent rows (channels never answered are
+	// absent).
+	Consents(ctx context.Context, customerID int64) ([]privacy.Consent, error)
+	Preferences(ctx context.Context, customerID int64) (Preferences, error)
+	SecondaryRMs(ctx context.Context, customerID int64) ([]Staff, error)
+}
+
+// Leveler explains a customer's level (the versioned level rule of
+// internal/level, adapted in cmd/kehu). It is called after the customer was
+// read through customer.Service.Get, so it checks no scope and records
+// nothing.
+type Leveler interface {
+	Explain(ctx context.Context, customerID int64) (Level, error)
+}
+
+// Sizes of the parts of a view.
+const (
+	RecentEvents       = 20
+	RecentInteractions = 10
+)
+
+// Service builds 360 views.
+type Service struct {
+	store        Store
+	customers    *customer.Service
+	accounts     *account.Service
+	interactions *interaction.Service
+	tags         *tag.Service
+	levels       Leveler
+	clock        kehu.Clock
+	loc          *time.Location
+}
+
+// Deps are the collaborators of a Service. Levels may be nil: the view then
+// shows the stored level with its AUM as the reason.
+type Deps struct {
+	Store        Store
+	Customers    *customer.Service
+	Accounts     *account.Service
+	Interactions *interaction.Service
+	Tags         *tag.Service
+	Levels       Leveler
+	Clock        kehu.Clock
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	if d.Customers == nil || d.Accounts == nil || d.Interactions == nil || d.Tags == nil || d.Store == nil {
+		panic("c360.NewService: Store, Customers, Accounts, Interactions and Tags are required")
+	}
+	if d.Clock == nil {
+		d.Clock = kehu.SystemClock{}
+	}
+	return &Service{store: d.Store, customers: d.Customers, accounts: d.Accounts, interactions: d.Interactions,
+		tags: d.Tags, levels: d.Levels, clock: d.Clock, loc: kehu.LoadShanghai()}
+}
+
+// View builds the 360 of customer id with the transactions f selects. An id
+// outside the actor's scope is ENOTFOUND, like an unknown one. The one audit
+// record is account.Service.Summary's customer.read.
+func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error) {
+	if err := f.Validate(); err != nil {
+		return View{}, err
+	}
+	sum, err := s.accounts.Summary(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	now := s.clock.Now().UTC()
+	v := View{Profile: sum.Customer, AccountNoMasked: sum.AccountNoMasked, Relationships: relationships(sum.Relationships)}
+	fail := func(err error) (View, error) { return View{}, fmt.Errorf("360 of %d: %w", id, err) }
+	if v.Transactions, err = s.transactions(ctx, sum.Customer, f); err != nil {
+		return fail(err)
+	}
+	postings, err := s.store.Postings(ctx, id, trendStart(now, s.loc))
+	if err != nil {
+		return fail(err)
+	}
+	v.Accounts, v.Holdings = groupAccounts(sum.Accounts), groupHoldings(sum.Holdings)
+	v.AUM = aumOf(sum.Accounts, sum.Holdings)
+	v.AUM.Trend = Trend(now, s.loc, sum.Accounts, sum.Holdings, postings)
+	v.KPIs = kpis(now, sum, postings)
+	if v.Events, err = s.store.Events(ctx, id, RecentEvents); err != nil {
+		return fail(err)
+	}
+	if err := s.contacts(ctx, &v); err != nil {
+		return fail(err)
+	}
+	// Computed tags are brought up to date first; usually nothing changed
+	// and nothing is written.
+	if _, err := s.tags.Recompute(ctx, id); err != nil {
+		return fail(err)
+	}
+	if v.Tags, err = s.tags.Of(ctx, id); err != nil {
+		return fail(err)
+	}
+	if v.Preferences, err = s.preferences(ctx, id); err != nil {
+		return fail(err)
+	}
+	if v.Owners, err = s.owners(ctx, sum); err != nil {
+		return fail(err)
+	}
+	v.Risk = riskOf(sum.Customer, now, s.loc)
+	if v.Level, err = s.level(ctx, sum.Customer); err != nil {
+		return fail(err)
+	}
+	return v, nil
+}
+
+// contacts fills the recent interactions, the last contact and the products
+// in their quiet period.
+func (s *Service) contacts(ctx context.Context, v *View) error {
+	p, err := s.interactions.Recent(ctx, v.Profile.ID, kehu.Cursor{}, RecentInteractions)
+	if err != nil {
+		return err
+	}
+	v.Interactions = p.Items
+	if len(p.Items) > 0 {
+		t := p.Items[0].OccurredAt
+		v.KPIs.LastContactAt = &t
+	}
+	quiet, err := s.interactions.QuietFor(ctx, []int64{v.Profile.ID})
+	if err != nil {
+		return err
+	}
+	v.QuietProducts = quiet[v.Profile.ID]
+	if v.QuietProducts == nil {
+		v.QuietProducts = []interaction.Quiet{}
+	}
+	return nil
+}
+
+// Transactions returns one page of a customer's transactions for the
+// transaction tab and GET …/transactions: scope-checked and recorded once
+// (customer.read) by customer.Service.Get.
+func (s *Service) Transactions(ctx context.Context, id int64, f TxnFilter) (TxnPage, error) {
+	if err := f.Validate(); err != nil {
+		return TxnPage{}, err
+	}
+	c, err := s.customers.Get(ctx, id)
+	if err != nil {
+		return TxnPage{}, err
+	}
+	return s.transactions(ctx, c, f)
+}
+
+func (s *Service) transactions(ctx context.Context, c customer.Customer, f TxnFilter) (TxnPage, error) {
+	q := f.query(s.loc)
+	limit := q.Limit
+	q.Limit++ // one more tells whether a next page exists
+	items, err := s.store.Transactions(ctx, c.ID, q)
+	if err != nil {
+		return TxnPage{}, err
+	}
+	p := TxnPage{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		last := p.Items[limit-1]
+		p.NextCursor = encodeTxnCursor(last.OccurredAt, last.ID)
+	}
+	if p.Items == nil {
+		p.Items = []account.Transaction{}
+	}
+	if maskAccounts(ctx, c) {
+		for i := range p.Items {
+			p.Items[i].AccountNo = vault.MaskAccountNo(p.Items[i].AccountNo)
+		}
+	}
+	return p, nil
+}
+
+// maskAccounts applies the vault policy for account numbers, the rule
+// account.Service applies to the accounts table.
+func maskAccounts(ctx context.Context, c customer.Customer) bool {
+	a, _ := kehu.ActorFrom(ctx)
+	own := c.OwnerID != nil && *c.OwnerID == a.UserID
+	return !vault.ShowsClear(a.Role, "account_no", own)
+}
+
+// preferences are the stored contact preferences and the consent of every
+// channel (a channel never answered is not granted), read without the
+// consent.read record: the 360's customer.read covers the view.
+func (s *Service) preferences(ctx context.Context, id int64) (Preferences, error) {
+	p, err := s.store.Preferences(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	stored, err := s.store.Consents(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	p.Consents = make([]privacy.Consent, 0, len(privacy.Channels))
+	for _, ch := range privacy.Channels {
+		c := privacy.Consent{Channel: ch}
+		for _, x := range stored {
+			if x.Channel == ch {
+				c = x
+			}
+		}
+		p.Consents = append(p.Consents, c)
+	}
+	return p, nil
+}
+
+func (s *Service) owners(ctx context.Context, sum account.Summary) (Owners, error) {
+	var o Owners
+	if sum.Customer.OwnerID != nil {
+		o.Primary = &Staff{ID: *sum.Customer.OwnerID, Name: sum.OwnerName}
+	}
+	var err error
+	if o.Secondaries, err = s.store.SecondaryRMs(ctx, sum.Customer.ID); err != nil {
+		return o, err
+	}
+	if o.Secondaries == nil {
+		o.Secondaries = []Staff{}
+	}
+	return o, nil
+}
+
+// level asks the level rule when wired, else explains the stored level by
+// the stored AUM.
+func (s *Service) level(ctx context.Context, c customer.Customer) (Level, error) {
+	if s.levels != nil {
+		return s.levels.Explain(ctx, c.ID)
+	}
+	return Level{Code: c.Level, Source: "stored", Reasons: []Reason{{
+		ZH: "金融资产（AUM）" + money(c.AUM), EN: "AUM " + money(c.AUM)}}}, nil
+}
+
+func riskOf(c customer.Customer, now time.Time, loc *time.Location) Risk {
+	r := Risk{Level: c.RiskLevel, AssessedAt: c.RiskAssessedAt}
+	if c.RiskAssessedAt == nil {
+		return r
+	}
+	d := c.RiskAssessedAt.In(loc)
+	exp := kehu.DateOf(time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC).AddDate(RiskValidityYears, 0, 0))
+	r.ExpiresOn = &exp
+	today := kehu.DateOf(now.In(loc)).Time()
+	r.Expired = !today.Before(exp.Time())
+	r.ExpiringSoon = !r.Expired && !today.AddDate(0, 0, RiskWarnDays).Before(exp.Time())
+	return r
+}
+
+func aumOf(accounts []account.Account, holdings []account.Holding) AUM {
+	var a AUM
+	for _, acc := range accounts {
+		switch {
+		case isDeposit(acc.ProductType):
+			a.Deposits += acc.Balance
+		case acc.ProductType == account.Loan && acc.Balance < 0:
+			a.Loans -= acc.Balance
+		}
+	}
+	for _, h := range holdings {
+		a.Investments += h.Amount
+	}
+	a.Total = a.Deposits + a.Investments
+	return a
+}
+
+func kpis(now time.Time, sum account.Summary, postings []Posting) KPIs {
+	var k KPIs
+	card := map[int64]bool{}
+	for _, a := range sum.Accounts {
+		if a.ProductType == account.CreditCard {
+			card[a.ID] = true
+			k.CardLimit += a.CreditLimit
+		}
+	}
+	since := now.AddDate(0, 0, -30)
+	for _, p := range postings {
+		if p.OccurredAt.Before(since) {
+			continue
+		}
+		k.Transactions30d++
+		if card[p.AccountID] && p.Amount < 0 && p.Kind == "card_spend" {
+			k.CardSpend30d -= p.Amount
+			k.CardSpends30d++
+		}
+	}
+	if len(sum.Transactions) > 0 {
+		t := sum.Transactions[0].OccurredAt
+		k.LastTransactionAt = &t
+	}
+	return k
+}
+
+func groupAccounts(as []account.Account) []AccountGroup {
+	out := []AccountGroup{}
+	for _, t := range account.ProductTypes {
+		g := AccountGroup{Type: t}
+		for _, a := range as {
+			if a.ProductType == t {
+				g.Accounts = append(g.Accounts, a)
+				g.Total += a.Balance
+			}
+		}
+		if len(g.Accounts) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func groupHoldings(hs []account.Holding) []HoldingGroup {
+	out := []HoldingGroup{}
+	for _, t := range account.ProductTypes {
+		g := HoldingGroup{Type: t}
+		for _, h := range hs {
+			if h.ProductType == t {
+				g.Holdings = append(g.Holdings, h)
+				g.Total += h.Amount
+			}
+		}
+		if len(g.Holdings) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// money formats fen as ¥1,234.56.
+func money(fen int64) string {
+	neg := fen < 0
+	if neg {
+		fen = -fen
+	}
+	y, f := fen/100, fen%100
+	s := fmt.Sprint(y)
+	var b []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	out := fmt.Sprintf("¥%s.%02d", b, f)
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
