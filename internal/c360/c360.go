@@ -159,10 +159,10 @@ type Owners struct {
 
 // KPIs are the overview figures.
 type KPIs struct {
-	CardSpend30d     int64      `json:"card_spend_30d"`
-	CardSpends30d    int        `json:"card_spends_30d"`
-	CardLimit        int64      `json:"card_limit"`
-	Transactions30d  int        `json:"transactions_30d"`
-	LastContactAt    *time.Time `json:"last_contact_at"`
+	CardSpend30d      int64      `json:"card_spend_30d"`
+	CardSpends30d     int        `json:"card_spends_30d"`
+	CardLimit         int64      `json:"card_limit"`
+	Transactions30d   int        `json:"transactions_30d"`
+	LastContactAt     *time.Time `json:"last_contact_at"`
 	LastTransactionAt *time.Time `json:"last_transaction_at"`
 }
