@@ -162,6 +162,7 @@ func walk(t *testing.T, e *env) {
 	calls = append(calls, auditCalls(e)...)
 	calls = append(calls, privacyCalls(e)...)
 	calls = append(calls, accessCalls(t, e)...)
+	calls = append(calls, ingestCalls(e)...)
 	for _, c := range calls {
 		if r := e.do(c); r.Code >= 500 {
 			t.Errorf("%s %s: %d %s", c.method, c.path, r.Code, r.Body)

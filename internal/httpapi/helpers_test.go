@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"kehu/internal/httpapi"
+	"kehu/internal/ingest"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
 	"kehu/internal/store"
@@ -64,6 +65,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Logger: logger, Clock: b.Clock, Metrics: e.metrics, Audit: b.Audit,
 		Privacy: privacy.NewService(privacy.Deps{Store: db.Privacy(), Customers: b.CustomerService(), Clock: b.Clock,
 			Audit: b.Audit, Tx: db, Config: privacy.Config{BulkThreshold: privacyThreshold}}),
+		Ingest: b.IngestService(ingest.Config{}),
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)
 	return e

@@ -12,11 +12,15 @@ import (
 	"kehu/internal/access/entitlement"
 	"kehu/internal/audit"
 	"kehu/internal/auth"
+	"kehu/internal/c360"
 	"kehu/internal/customer"
+	"kehu/internal/ingest"
+	"kehu/internal/interaction"
 	"kehu/internal/kehu"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
+	"kehu/internal/tag"
 )
 
 // Deps are what the API needs; cmd/kehu wires them once.
@@ -45,6 +49,13 @@ type Deps struct {
 	// shares LoginLimit with the web UI so both forms draw on one budget.
 	LoginLimit *ratelimit.Limiter
 	APILimit   *ratelimit.Limiter
+	// C360 builds the customer 360 view; Interactions and Tags serve the
+	// contacts and tags on a customer and the tag catalogue (docs/C360.md).
+	C360         *c360.Service
+	Interactions *interaction.Service
+	Tags         *tag.Service
+	// Ingest applies feed batches from source systems (docs/INGEST.md).
+	Ingest *ingest.Service
 }
 
 // api is the handlers' shared state: the dependencies, never request data.

@@ -32,6 +32,8 @@ type route struct {
 func routes() []route {
 	return slices.Concat(
 		foundationRoutes(),
+		c360Routes(),
+		ingestRoutes(),
 	)
 }
 

@@ -1,0 +1,105 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// parseEvents decodes and validates the lines of an events batch.
+func (s *Service) parseEvents(lines []line, now time.Time) parsed {
+	var p parsed
+	for _, l := range lines {
+		var in eventLine
+		if le := decodeLine(l, &in); le != nil {
+			if le.Field != "" { // a JSON object with a wrong member
+				p.decoded++
+			}
+			p.errs = append(p.errs, *le)
+			continue
+		}
+		p.decoded++
+		ev, errs := parseEvent(l.no, in, now, s.cfg.FutureSkew)
+		if len(errs) > 0 {
+			p.errs = append(p.errs, errs...)
+			continue
+		}
+		p.events = append(p.events, ev)
+	}
+	return p
+}
+
+// applyEvents resolves the customers and products of the valid events and
+// stores them in the transaction in ctx: one query for the customers, one for
+// the products and one multi-row insert per chunk, whatever the batch size.
+// An event id seen twice in the batch, or already stored, is a duplicate.
+func (s *Service) applyEvents(ctx context.Context, p *parsed, res *Result, now time.Time) (Committed, error) {
+	scope, err := s.d.Customers.ReadScope(ctx)
+	if err != nil {
+		return Committed{}, err
+	}
+	seen := make(map[[2]string]bool, len(p.events))
+	evs := p.events[:0:0]
+	for _, pe := range p.events {
+		k := [2]string{pe.event.Channel, pe.event.EventID}
+		if seen[k] {
+			res.DuplicateLines = append(res.DuplicateLines, pe.line)
+			continue
+		}
+		seen[k] = true
+		evs = append(evs, pe)
+	}
+	refs := make([]CustomerRef, len(evs))
+	var codes []string
+	for i, pe := range evs {
+		refs[i] = pe.customer
+		if pe.product != "" {
+			codes = append(codes, pe.product)
+		}
+	}
+	ids, err := s.d.Store.ResolveCustomers(ctx, refs, scope)
+	if err != nil {
+		return Committed{}, fmt.Errorf("resolve customers: %w", err)
+	}
+	slices.Sort(codes)
+	products, err := s.d.Store.ProductIDs(ctx, slices.Compact(codes))
+	if err != nil {
+		return Committed{}, fmt.Errorf("resolve products: %w", err)
+	}
+	ok := make([]Event, 0, len(evs))
+	okLines := make([]int, 0, len(evs))
+	for i, pe := range evs {
+		if ids[i] == 0 {
+			// Unknown and out-of-scope customers read alike, as everywhere.
+			p.errs = append(p.errs, LineError{Line: pe.line, Field: pe.customer.field(), Reason: "no such customer",
+				Key: pe.event.EventID})
+			continue
+		}
+		if pe.product != "" {
+			id, found := products[pe.product]
+			if !found {
+				p.errs = append(p.errs, LineError{Line: pe.line, Field: "product_code", Reason: "no such product",
+					Key: pe.event.EventID})
+				continue
+			}
+			pe.event.ProductID = &id
+		}
+		pe.event.CustomerID, pe.event.ReceivedAt = ids[i], now
+		ok = append(ok, pe.event)
+		okLines = append(okLines, pe.line)
+	}
+	if _, err := s.d.Store.InsertEvents(ctx, ok); err != nil {
+		return Committed{}, fmt.Errorf("store events: %w", err)
+	}
+	stored := ok[:0:0]
+	for i, e := range ok {
+		if e.ID == 0 {
+			res.DuplicateLines = append(res.DuplicateLines, okLines[i])
+		} else {
+			stored = append(stored, e)
+		}
+	}
+	slices.Sort(res.DuplicateLines)
+	return Committed{Kind: Events, Events: stored}, nil
+}

@@ -1,0 +1,348 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"kehu/internal/customer"
+	"kehu/internal/ingest"
+	"kehu/internal/vault"
+)
+
+// IngestStore implements ingest.Store.
+type IngestStore struct{ db *DB }
+
+// Ingest returns the feed store.
+func (db *DB) Ingest() *IngestStore { return &IngestStore{db: db} }
+
+// FindBatch returns the live batch of user with key.
+func (s *IngestStore) FindBatch(ctx context.Context, userID int64, key string, now time.Time) (ingest.StoredBatch, error) {
+	b := ingest.StoredBatch{UserID: userID, Key: key}
+	var answer string
+	err := s.db.reader(ctx).QueryRowContext(ctx, `SELECT id, kind, request_hash, result, received_at, expires_at
+		FROM ingest_batches WHERE user_id = $1 AND idem_key = $2 AND expires_at > $3`, userID, key, now.UTC()).
+		Scan(&b.ID, &b.Kind, &b.RequestHash, &answer, &b.ReceivedAt, &b.ExpiresAt)
+	if err != nil {
+		return b, notFound(err, "ingest batch")
+	}
+	b.Answer = []byte(answer)
+	b.ReceivedAt, b.ExpiresAt = b.ReceivedAt.UTC(), b.ExpiresAt.UTC()
+	return b, nil
+}
+
+// ClaimBatch inserts the batch's key, taking over an expired row with the
+// same key. On PostgreSQL a concurrent claim of the same key waits here for
+// the first transaction and then finds the key live.
+func (s *IngestStore) ClaimBatch(ctx context.Context, b ingest.StoredBatch) (int64, bool, error) {
+	var id int64
+	err := s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO ingest_batches (user_id, idem_key, kind, request_hash,
+		received_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (user_id, idem_key) DO UPDATE SET kind = excluded.kind, request_hash = excluded.request_hash,
+			result = '', accepted = 0, rejected = 0, duplicates = 0, received_at = excluded.received_at,
+			expires_at = excluded.expires_at
+		WHERE ingest_batches.expires_at <= excluded.received_at
+		RETURNING id`, b.UserID, b.Key, string(b.Kind), b.RequestHash, b.ReceivedAt.UTC(), b.ExpiresAt.UTC()).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("claim ingest batch: %w", err)
+	}
+	return id, true, nil
+}
+
+// FinishBatch stores a claimed batch's answer and counts.
+func (s *IngestStore) FinishBatch(ctx context.Context, id int64, r ingest.Result, answer []byte) error {
+	_, err := s.db.writer(ctx).ExecContext(ctx, `UPDATE ingest_batches SET result = $1, accepted = $2, rejected = $3,
+		duplicates = $4 WHERE id = $5`, string(answer), r.Accepted, r.Rejected, r.Duplicates, id)
+	if err != nil {
+		return fmt.Errorf("finish ingest batch %d: %w", id, err)
+	}
+	return nil
+}
+
+// PurgeBatches deletes expired batch keys (ingest_batches_expiry).
+func (s *IngestStore) PurgeBatches(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.writer(ctx).ExecContext(ctx, `DELETE FROM ingest_batches WHERE expires_at <= $1`, now.UTC())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// ProductIDs returns the ids of the products with these codes.
+func (s *IngestStore) ProductIDs(ctx context.Context, codes []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(codes))
+	if len(codes) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(codes))
+	for i, c := range codes {
+		args[i] = c
+	}
+	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT code, id FROM products WHERE code IN ("+
+		c360Marks(1, len(codes))+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var id int64
+		if err := rows.Scan(&code, &id); err != nil {
+			return nil, err
+		}
+		out[code] = id
+	}
+	return out, rows.Err()
+}
+
+// ResolveCustomers maps each reference to a customer id in scope, 0 when it
+// names none: ids directly, source ids through customer_sources, identity
+// documents through the customers_identity blind index. A merged customer
+// resolves to its survivor, whose scope then decides. A handful of queries
+// per batch, whatever its size.
+func (s *IngestStore) ResolveCustomers(ctx context.Context, refs []ingest.CustomerRef, scope customer.ScopeFilter) ([]int64, error) {
+	k, err := s.db.keyring()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(refs))
+	bySource := map[string]map[string][]int{} // system → source id → ref indexes
+	byIdentity := map[string]map[string][]int{} // id type → blind index → ref indexes
+	for i, r := range refs {
+		switch {
+		case r.ID != 0:
+			out[i] = r.ID
+		case r.SourceID != "":
+			addRef(bySource, r.SourceSystem, r.SourceID, i)
+		case r.IDNumber != "":
+			addRef(byIdentity, r.IDType, k.BlindIndex(vault.IndexIDNumber, r.IDNumber), i)
+		}
+	}
+	for system, ids := range bySource {
+		err := s.lookup(ctx, out, ids, `SELECT source_id, customer_id FROM customer_sources
+			WHERE source_system = $1 AND source_id IN (`, system)
+		if err != nil {
+			return nil, fmt.Errorf("resolve source ids: %w", err)
+		}
+	}
+	for idType, bidx := range byIdentity {
+		err := s.lookup(ctx, out, bidx, `SELECT id_number_bidx, id FROM customers
+			WHERE id_type = $1 AND id_number_bidx IN (`, idType)
+		if err != nil {
+			return nil, fmt.Errorf("resolve identity numbers: %w", err)
+		}
+	}
+	if err := s.survivorsInScope(ctx, out, scope); err != nil {
+		return nil, fmt.Errorf("resolve customers: %w", err)
+	}
+	return out, nil
+}
+
+func addRef(m map[string]map[string][]int, group, key string, i int) {
+	if m[group] == nil {
+		m[group] = map[string][]int{}
+	}
+	m[group][key] = append(m[group][key], i)
+}
+
+// lookup runs query (a prefix ending in "IN (" whose $1 is group) over the
+// keys of want and stores each key's id at the indexes it was asked for.
+func (s *IngestStore) lookup(ctx context.Context, out []int64, want map[string][]int, query, group string) error {
+	args := make([]any, 0, len(want)+1)
+	args = append(args, group)
+	for key := range want {
+		args = append(args, key)
+	}
+	rows, err := s.db.reader(ctx).QueryContext(ctx, query+c360Marks(2, len(want))+")", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var id int64
+		if err := rows.Scan(&key, &id); err != nil {
+			return err
+		}
+		for _, i := range want[key] {
+			out[i] = id
+		}
+	}
+	return rows.Err()
+}
+
+// maxMergeHops bounds how far a chain of merges is followed (A merged into
+// B, later B into C).
+const maxMergeHops = 8
+
+// survivorsInScope replaces each id by its merge survivor and zeroes ids
+// that do not exist or lie outside scope: one query per hop of merges,
+// usually one in all.
+func (s *IngestStore) survivorsInScope(ctx context.Context, ids []int64, scope customer.ScopeFilter) error {
+	var sw where
+	scopeWhere(s.db.dialect, &sw, scope)
+	visible := "1"
+	if len(sw.conds) > 0 {
+		visible = "CASE WHEN " + strings.Join(sw.conds, " AND ") + " THEN 1 ELSE 0 END"
+	}
+	pending := map[int64][]int{}
+	for i, id := range ids {
+		if id != 0 {
+			pending[id] = append(pending[id], i)
+		}
+	}
+	for hop := 0; len(pending) > 0; hop++ {
+		if hop == maxMergeHops {
+			return fmt.Errorf("customers %v are merged more than %d times over", keysOf(pending), maxMergeHops)
+		}
+		args := append([]any{}, sw.args...)
+		for id := range pending {
+			args = append(args, id)
+		}
+		rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT c.id, c.merged_into, "+visible+
+			" FROM customers c WHERE c.id IN ("+c360Marks(len(sw.args)+1, len(pending))+")", args...)
+		if err != nil {
+			return err
+		}
+		next := map[int64][]int{}
+		found := map[int64]bool{}
+		for rows.Next() {
+			var id int64
+			var into sql.NullInt64
+			var inScope int
+			if err := rows.Scan(&id, &into, &inScope); err != nil {
+				rows.Close()
+				return err
+			}
+			found[id] = true
+			for _, i := range pending[id] {
+				switch {
+				case into.Valid:
+					ids[i] = into.Int64
+					next[into.Int64] = append(next[into.Int64], i)
+				case inScope == 0:
+					ids[i] = 0
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for id, idx := range pending {
+			if !found[id] {
+				for _, i := range idx {
+					ids[i] = 0
+				}
+			}
+		}
+		pending = next
+	}
+	return nil
+}
+
+func keysOf(m map[int64][]int) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// eventColumns are the columns a fed event fills, in insert order.
+const eventColumns = "customer_id, occurred_at, channel, kind, product_id, detail, event_id, received_at"
+
+// eventsPerInsert is how many events one INSERT statement carries: 8
+// parameters each keeps a statement far below both engines' parameter limits,
+// and a 1,000-event batch takes four executions of one prepared statement.
+const eventsPerInsert = 250
+
+// InsertEvents stores the events whose (channel, event_id) is new, with
+// multi-row INSERTs of one prepared statement, in the transaction in ctx.
+// ON CONFLICT against channel_events_source drops duplicates without a prior
+// lookup; RETURNING names the rows stored, whose ids are set in evs.
+func (s *IngestStore) InsertEvents(ctx context.Context, evs []ingest.Event) (int, error) {
+	q := s.db.writer(ctx)
+	var full *sql.Stmt
+	if len(evs) >= eventsPerInsert {
+		if tx, ok := s.db.txFrom(ctx); ok {
+			stmt, err := tx.PrepareContext(ctx, insertEventsSQL(eventsPerInsert))
+			if err != nil {
+				return 0, err
+			}
+			defer stmt.Close()
+			full = stmt
+		}
+	}
+	at := make(map[[2]string]int, len(evs))
+	for i, e := range evs {
+		at[[2]string{e.Channel, e.EventID}] = i
+	}
+	stored := 0
+	for start := 0; start < len(evs); start += eventsPerInsert {
+		chunk := evs[start:min(start+eventsPerInsert, len(evs))]
+		args := make([]any, 0, 8*len(chunk))
+		for _, e := range chunk {
+			var detail any
+			if e.Detail != "" {
+				detail = e.Detail
+			}
+			args = append(args, e.CustomerID, e.OccurredAt.UTC(), e.Channel, e.Kind, e.ProductID, detail, e.EventID,
+				e.ReceivedAt.UTC())
+		}
+		var rows *sql.Rows
+		var err error
+		if full != nil && len(chunk) == eventsPerInsert {
+			rows, err = full.QueryContext(ctx, args...)
+		} else {
+			rows, err = q.QueryContext(ctx, insertEventsSQL(len(chunk)), args...)
+		}
+		if err != nil {
+			return stored, err
+		}
+		for rows.Next() {
+			var id int64
+			var channel, eventID string
+			if err := rows.Scan(&id, &channel, &eventID); err != nil {
+				rows.Close()
+				return stored, err
+			}
+			evs[at[[2]string{channel, eventID}]].ID = id
+			stored++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return stored, err
+		}
+	}
+	return stored, nil
+}
+
+// insertEventsSQL is the INSERT of n events.
+func insertEventsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO channel_events (" + eventColumns + ") VALUES ")
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range 8 {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(r*8 + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(" ON CONFLICT (channel, event_id) WHERE event_id IS NOT NULL DO NOTHING RETURNING id, channel, event_id")
+	return b.String()
+}
