@@ -113,7 +113,7 @@ func TestEventsAreStoredResolvedAndAnnounced(t *testing.T) {
 			t.Errorf("product of the view: %v", p)
 		}
 		var detail, eventID string
-		err = raw.QueryRow( `SELECT detail, event_id FROM channel_events WHERE id = $1`,
+		err = raw.QueryRow(`SELECT detail, event_id FROM channel_events WHERE id = $1`,
 			f.got[0].Events[0].ID).Scan(&detail, &eventID)
 		if err != nil || eventID != "e-1" || !strings.Contains(detail, "iPhone") {
 			t.Fatalf("stored event: %q %q %v", detail, eventID, err)
@@ -141,9 +141,9 @@ func TestBadLinesAreReportedOneByOne(t *testing.T) {
 			return e
 		}
 		body := ndjson(t,
-			f.event("ok-1"),                              // 1
-			"",                                           // 2: blank, skipped but counted
-			"{not json",                                  // 3
+			f.event("ok-1"), // 1
+			"",              // 2: blank, skipped but counted
+			"{not json",     // 3
 			with("bad-4", map[string]any{"colour": "x"}), // 4 unknown member
 			with("bad-5", map[string]any{"customer_id": "42"}),
 			with("", nil), // 6 no event id

@@ -113,7 +113,7 @@ func (s *IngestStore) ResolveCustomers(ctx context.Context, refs []ingest.Custom
 		return nil, err
 	}
 	out := make([]int64, len(refs))
-	bySource := map[string]map[string][]int{} // system → source id → ref indexes
+	bySource := map[string]map[string][]int{}   // system → source id → ref indexes
 	byIdentity := map[string]map[string][]int{} // id type → blind index → ref indexes
 	for i, r := range refs {
 		switch {
