@@ -81,6 +81,10 @@ type Filter struct {
 	After kehu.Cursor
 	Count bool
 	Scope ScopeFilter
+	// Tag keeps the customers carrying a tag (its id, name or code) that has
+	// not expired at Now; the service sets Now from its clock.
+	Tag string
+	Now time.Time
 }
 
 // ScopeFilter restricts rows to what an actor may see: customers owned by

@@ -126,6 +126,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	}
 	f.Scope = scope
 	f.Limit = kehu.ClampLimit(f.Limit)
+	f.Now = s.clock.Now()
 	p, err := s.store.ListCustomers(ctx, f)
 	if err != nil {
 		return Page{}, fmt.Errorf("list customers: %w", err)

@@ -79,6 +79,11 @@ func customerFilter(r *http.Request) (customer.Filter, error) {
 	default:
 		issues = append(issues, FieldIssue{"type", "must be individual or corporate"})
 	}
+	if s, issue := tagFilterParam(q.Get("tag")); issue != nil {
+		issues = append(issues, *issue)
+	} else {
+		f.Tag = s
+	}
 	if s := q.Get("org_id"); s != "" {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id < 1 {

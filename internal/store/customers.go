@@ -127,6 +127,9 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 	if f.OrgID != 0 {
 		w.add("c.org_id = ?", f.OrgID)
 	}
+	if f.Tag != "" {
+		tagWhere(&w, f.Tag, f.Now)
+	}
 	if strings.TrimSpace(f.Query) != "" {
 		return s.search(ctx, k, f, w) // ranked by kind of match, see search.go
 	}

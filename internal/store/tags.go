@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"kehu/internal/kehu"
@@ -308,4 +309,18 @@ func (s *TagStore) CustomerIDs(ctx context.Context, after int64, limit int) ([]i
 		err := r.Scan(&id)
 		return id, err
 	})
+}
+
+// tagWhere keeps customers carrying a tag unexpired at now; ref is the tag's
+// id, name or code. EXISTS probes customer_tags' primary key (customer_id,
+// tag_id) row by row in the list's id order, so a page stops after its
+// limit however many customers carry the tag.
+func tagWhere(w *where, ref string, now time.Time) {
+	const live = " AND (ct.expires_at IS NULL OR ct.expires_at > ?))"
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		w.add("EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id AND ct.tag_id = ?"+live, id, now.UTC())
+		return
+	}
+	w.add("EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id AND ct.tag_id IN "+
+		"(SELECT t.id FROM tags t WHERE t.name = ? OR (t.code = ? AND t.code <> ''))"+live, ref, ref, now.UTC())
 }
