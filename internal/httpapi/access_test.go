@@ -155,9 +155,9 @@ type probe struct {
 
 // customerProbes covers every customer-bearing API route. A route added to
 // the table without a probe here fails TestScopeMatrix.
-func customerProbes(e *env) map[string]probe {
+func customerProbes(t *testing.T, e *env) map[string]probe {
 	path := func(cid int64, rest string) string { return "/api/v1/customers/" + id(cid) + rest }
-	return map[string]probe{
+	m := map[string]probe{
 		"GET /api/v1/customers": {access.CustomerRead, func(e *env, s session, cid int64) call {
 			return call{method: "GET", path: "/api/v1/customers?q=" + id(cid), token: s.token}
 		}},
@@ -206,6 +206,10 @@ func customerProbes(e *env) map[string]probe {
 		}},
 		"GET /api/v1/customers/export": {access.CustomerRead, nil},
 	}
+	for k, v := range c360Probes(t, e) {
+		m[k] = v
+	}
+	return m
 }
 
 // ownerFor is the current owner of the manager's in-scope customer, so a
@@ -228,7 +232,7 @@ func TestScopeMatrix(t *testing.T) {
 		addUser(t, e, "mgr_b", access.BranchManager, e.bank.OutletB.ID)
 		addUser(t, e, "rm_b2", access.RelationshipMgr, e.bank.OutletB.ID)
 		addUser(t, e, "rm_b3", access.RelationshipMgr, e.bank.OutletB.ID)
-		probes := customerProbes(e)
+		probes := customerProbes(t, e)
 		for _, pattern := range httpapi.RoutePatterns() {
 			if customerRoute(pattern) {
 				if _, ok := probes[pattern]; !ok {

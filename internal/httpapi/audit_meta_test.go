@@ -53,6 +53,9 @@ func TestEveryCustomerRouteAuditsOnce(t *testing.T) {
 				body: map[string]any{"consents": []map[string]any{{"channel": "sms", "granted": false}}, "source": "phone"}},
 			"GET /api/v1/customers/export": {method: "GET", path: "/api/v1/customers/export?type=corporate", token: rm.token},
 		}
+		for k, v := range c360AuditRequests(t, e, auditor.token) {
+			requests[k] = v
+		}
 		for _, pattern := range httpapi.RoutePatterns() {
 			if !customerBearing(pattern) {
 				continue

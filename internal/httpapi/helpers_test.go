@@ -66,6 +66,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Privacy: privacy.NewService(privacy.Deps{Store: db.Privacy(), Customers: b.CustomerService(), Clock: b.Clock,
 			Audit: b.Audit, Tx: db, Config: privacy.Config{BulkThreshold: privacyThreshold}}),
 		Ingest: b.IngestService(ingest.Config{}),
+		C360:   b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)
 	return e
