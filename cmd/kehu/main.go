@@ -38,6 +38,7 @@ Usage:
   kehu keys    generate [--suite aes|sm] [--purpose P]                  print a new key line
   kehu keys    rotate [--db URL] [--keys-file F]                        re-encrypt under the active key (resumable)
   kehu audit   verify|purge [--db URL] [--older-than 180d]              check the audit chain; apply retention
+  kehu tags    recompute [--db URL] [--json]                             evaluate every customer's computed tags
   kehu version
 
 The database URL is sqlite:PATH (default sqlite:data/kehu.db) or postgres://...
@@ -81,6 +82,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		err = runKeys(ctx, e, rest)
 	case "audit":
 		err = runAudit(ctx, e, rest)
+	case "tags":
+		err = runTags(ctx, e, rest)
 	case "version":
 		fmt.Fprintln(stdout, "kehu", version)
 	case "help", "-h", "--help":

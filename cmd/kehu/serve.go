@@ -48,6 +48,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	keysFile := keysFlag(fs)
 	sec := securityFlags(fs)
 	priv := privacyFlags(fs)
+	c3 := c360Flags(fs)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -56,6 +57,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	privacyCfg, err := priv.config()
 	if err != nil {
+		return err
+	}
+	if err := c3.validate(); err != nil {
 		return err
 	}
 	logger, err := newLogger(e, c.logLevel, c.logFormat)
@@ -74,7 +78,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	} else if n, err := db.Orgs().CountOrgs(ctx); err == nil && n == 0 {
 		logger.Warn("the database is empty: create a bank with `kehu init` or a demo bank with `kehu demo`")
 	}
-	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg)
+	if err := ensureTagCatalogue(ctx, db); err != nil {
+		return err
+	}
+	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3)
 	if err != nil {
 		return err
 	}
@@ -100,7 +107,7 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 // buildHandler wires the services to the API and the UI: the one place where
 // the packages meet.
 func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *securityConfig,
-	privacyCfg privacy.Config) (http.Handler, error) {
+	privacyCfg privacy.Config, c3 *c360Config) (http.Handler, error) {
 	clock := kehu.SystemClock{}
 	trail := audit.NewLog(db.Audit(), db, clock)
 	authCfg := auth.DefaultConfig
@@ -126,10 +133,13 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	// --privacy-holidays and --privacy-workdays (docs/PRIVACY.md).
 	privacySvc := privacy.NewService(privacy.Deps{Store: db.Privacy(), Customers: customers, Clock: clock,
 		Audit: trail, Tx: db, Config: privacyCfg})
+	// The 360 view, interactions (--pitch-quiet-days) and tags (docs/C360.md).
+	svc360 := c3.services(db, clock, trail, customers, accounts)
 	metrics := httpapi.NewMetrics()
 	api := httpapi.New(httpapi.Deps{Auth: authSvc, Customers: customers, Entitlements: entitlements, Orgs: orgs, Ready: db.Ping,
 		Logger: logger, Clock: clock, SecureCookies: secureCookies, Metrics: metrics,
-		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc})
+		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc,
+		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit})
 	if err != nil {

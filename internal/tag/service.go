@@ -216,13 +216,19 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 }
 
 // EnsureDefaults creates the built-in catalogue entries that are missing
-// (by code or name); run at start-up and before a recompute.
+// (by code or name); run before a recompute.
 func (s *Service) EnsureDefaults(ctx context.Context) (int, error) {
+	return EnsureDefaults(ctx, s.store, s.clock.Now())
+}
+
+// EnsureDefaults is Service.EnsureDefaults for start-up, before any service
+// is wired: it needs only the store.
+func EnsureDefaults(ctx context.Context, store Store, now time.Time) (int, error) {
 	n := 0
-	now := s.clock.Now().UTC()
+	now = now.UTC()
 	for _, d := range Defaults {
 		d.Active, d.CreatedAt, d.UpdatedAt = true, now, now
-		created, err := s.store.EnsureTag(ctx, d)
+		created, err := store.EnsureTag(ctx, d)
 		if err != nil {
 			return n, fmt.Errorf("default tag %s: %w", d.Code, err)
 		}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"time"
+
+	"kehu/internal/account"
+	"kehu/internal/audit"
+	"kehu/internal/c360"
+	"kehu/internal/customer"
+	"kehu/internal/interaction"
+	"kehu/internal/kehu"
+	"kehu/internal/store"
+	"kehu/internal/tag"
+)
+
+// c360Config is the customer 360's part of `kehu serve`.
+type c360Config struct {
+	quietDays int
+}
+
+// c360Flags registers --pitch-quiet-days (KEHU_PITCH_QUIET_DAYS).
+func c360Flags(fs *flag.FlagSet) *c360Config {
+	c := &c360Config{}
+	fs.IntVar(&c.quietDays, "pitch-quiet-days", interaction.DefaultQuietDays,
+		"days a product the customer declined is not pitched to them again (the 360 and the contact policy show it)")
+	return c
+}
+
+func (c *c360Config) validate() error {
+	if c.quietDays < 1 || c.quietDays > 365 {
+		return usageError{"serve: --pitch-quiet-days must be between 1 and 365"}
+	}
+	return nil
+}
+
+// c360Services are the 360 view and the interaction and tag services.
+type c360Services struct {
+	view         *c360.Service
+	interactions *interaction.Service
+	tags         *tag.Service
+}
+
+// services wires the 360's services over the database.
+func (c *c360Config) services(db *store.DB, clock kehu.Clock, trail audit.Recorder, customers *customer.Service,
+	accounts *account.Service) c360Services {
+	var s c360Services
+	s.interactions = interaction.NewService(interaction.Deps{Store: db.Interactions(), Customers: customers, Clock: clock,
+		Audit: trail, Tx: db, Config: interaction.Config{QuietDays: c.quietDays}})
+	s.tags = tag.NewService(tag.Deps{Store: db.Tags(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
+	s.view = c360.NewService(c360.Deps{Store: db.C360(), Customers: customers, Accounts: accounts,
+		Interactions: s.interactions, Tags: s.tags, Clock: clock})
+	return s
+}
+
+// ensureTagCatalogue creates the built-in tags (高净值, 代发工资, 满意, 不满意, …)
+// a database lacks; run when the server starts.
+func ensureTagCatalogue(ctx context.Context, db *store.DB) error {
+	if _, err := tag.EnsureDefaults(ctx, db.Tags(), time.Now()); err != nil {
+		return fmt.Errorf("tag catalogue: %w", err)
+	}
+	return nil
+}
+
+// runTags is `kehu tags recompute --db URL [--json]`: the batch evaluation of
+// every customer's computed tags (the nightly job runs the same).
+func runTags(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] != "recompute" {
+		return usageError{"tags: want `kehu tags recompute --db URL [--json]`"}
+	}
+	fs := flags(e, "tags recompute")
+	dbURL := dbFlag(fs)
+	keysFile := keysFlag(fs)
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	if err := parse(e, fs, args[1:]); err != nil {
+		return err
+	}
+	db, err := openKeyedDB(ctx, e, *dbURL, *keysFile, true, func(msg string) { fmt.Fprintln(e.stderr, msg) })
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	clock := kehu.SystemClock{}
+	trail := audit.NewLog(db.Audit(), db, clock)
+	customers := customer.NewService(customer.Deps{Store: db.Customers(), Clock: clock, Audit: trail, Tx: db})
+	svc := tag.NewService(tag.Deps{Store: db.Tags(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
+	res, err := svc.RecomputeAll(ctx, func(r tag.Result) {
+		if !*asJSON && r.Customers%100_000 == 0 {
+			fmt.Fprintf(e.stderr, "… %d customers\n", r.Customers)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(res)
+	}
+	fmt.Fprintf(e.stdout, "computed tags of %d customers: %d added, %d removed, %d reasons updated\n",
+		res.Customers, res.Added, res.Removed, res.Changed)
+	return nil
+}
