@@ -205,10 +205,12 @@ func (s *TagStore) DeleteCustomerTag(ctx context.Context, customerID, tagID int6
 	return n > 0, err
 }
 
-// ComputedOn returns the computed tags a customer carries, with reasons.
+// ComputedOn returns the rule-computed tags a customer carries, with
+// reasons. Computed tags without a rule are left out: another system
+// computes them (a warehouse feed), and Kehu must not take them off.
 func (s *TagStore) ComputedOn(ctx context.Context, customerID int64) (map[int64]string, error) {
 	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT ct.tag_id, ct.reason FROM customer_tags ct
-		JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id = $1 AND t.kind = 'computed'`, customerID)
+		JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id = $1 AND t.kind = 'computed' AND t.rule <> ''`, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("computed tags of %d: %w", customerID, err)
 	}

@@ -42,8 +42,8 @@ type Store interface {
 	PutCustomerTag(ctx context.Context, customerID int64, ct CustomerTag) error
 	// DeleteCustomerTag reports whether there was such a tag.
 	DeleteCustomerTag(ctx context.Context, customerID, tagID int64) (bool, error)
-	// ComputedOn returns the computed tags the customer carries: tag id →
-	// reason.
+	// ComputedOn returns the computed tags with a rule the customer
+	// carries: tag id → reason.
 	ComputedOn(ctx context.Context, customerID int64) (map[int64]string, error)
 	// Facts gathers what the rules read about a customer at now.
 	Facts(ctx context.Context, customerID int64, now time.Time) (Facts, error)
