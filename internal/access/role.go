@@ -90,6 +90,12 @@ const (
 	QualityRead Permission = "quality.read"
 )
 
+// DataImport lets a user load files from the source systems (customers,
+// accounts, holdings, transactions, relationships, events) into the
+// customers of their data scope, and follow and roll back their imports
+// (internal/importer, docs/IMPORT.md).
+const DataImport Permission = "data.import"
+
 // rolePermissions is the default grant table. It is data, not code paths, so
 // issue-level changes (a bank's own policy) stay in one place.
 var rolePermissions = map[string][]Permission{
@@ -97,10 +103,10 @@ var rolePermissions = map[string][]Permission{
 	LobbyManager:      {CustomerRead},
 	RelationshipMgr:   {CustomerRead, CustomerWrite, CustomerUnmask},
 	CallCenterAgent:   {CustomerRead, CustomerUnmask, BreakGlass},
-	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage, QualityRead, CustomerMerge},
+	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage, QualityRead, CustomerMerge, DataImport},
 	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite, TagManage},
 	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead, CustomerUnmask, AccessApprove, AccessReview, PrivacyManage, QualityRead},
-	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead, DataIngest, CustomerMerge},
+	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead, DataIngest, CustomerMerge, DataImport},
 }
 
 // Can reports whether role holds permission p.
