@@ -73,6 +73,9 @@ type bank struct {
 	users    []user
 	products []product
 	now      time.Time
+	// corporates are the indexes of the companies of each outlet, in
+	// order, so employees can find an employer among earlier customers.
+	corporates [][]int
 	// logins are the usernames shown in Result.Logins.
 	shown []string
 }
@@ -142,6 +145,12 @@ func planBank(seed int64, customers int, now time.Time) *bank {
 		}
 	}
 	b.shown = append([]string{"admin", "hq_marketing", "hq_compliance", "hq_callcenter1"}, b.shown...)
+	b.corporates = make([][]int, len(b.outlets))
+	for i := range customers {
+		if t := traitOf(seed, len(b.outlets), i); t.corporate {
+			b.corporates[t.outlet] = append(b.corporates[t.outlet], i)
+		}
+	}
 	return b
 }
 

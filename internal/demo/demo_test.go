@@ -107,6 +107,10 @@ func TestGenerateBuildsAConsistentBank(t *testing.T) {
 		checkBalances(t, db)
 		checkUsers(t, db, res)
 		checkRelationships(t, db)
+		checkEmployers(t, db)
+		checkInteractions(t, db)
+		checkTags(t, db)
+		checkSearchKeys(t, db)
 	})
 }
 
@@ -352,11 +356,17 @@ func checkRelationships(t *testing.T, db testDB) {
 		}
 		kinds[kind] = true
 		company := kind == "legal_representative" || kind == "shareholder"
-		if from != customer.Individual || (to == customer.Corporate) != company {
+		switch {
+		case kind == "employer":
+			// "the company is the person's employer"
+			if from != customer.Corporate || to != customer.Individual {
+				t.Errorf("%d employer relationships from %s to %s", n, from, to)
+			}
+		case from != customer.Individual || (to == customer.Corporate) != company:
 			t.Errorf("%d %s relationships from %s to %s", n, kind, from, to)
 		}
 	}
-	for _, k := range []string{"spouse", "parent", "legal_representative", "shareholder"} {
+	for _, k := range []string{"spouse", "parent", "legal_representative", "shareholder", "employer"} {
 		if !kinds[k] {
 			t.Errorf("no %s relationship", k)
 		}

@@ -73,7 +73,7 @@ func (g *generator) personalHistory(c *genCustomer, t trait, target int64, heavy
 	months := g.months(start)
 	switch {
 	case t.age < 60 && r.chance(0.68):
-		cur = g.salary(cur, months, start, income)
+		cur = g.salary(c, t, cur, months, start, income)
 	case t.age >= 60 && r.chance(0.85):
 		day, payer := 5+r.IntN(10), c.outlet.cityName+"市社会保险事业管理局"
 		pension := yuan(income * 0.55)
@@ -110,12 +110,19 @@ func (g *generator) personalHistory(c *genCustomer, t trait, target int64, heavy
 }
 
 // salary pays a monthly salary on the employer's fixed payday, with a
-// year-end bonus for some.
-func (g *generator) salary(cur []flow, months []time.Time, start time.Time, income float64) []flow {
+// year-end bonus for some. A third of employees work for a company that
+// banks here too (an employer relationship, and its name on the payslip).
+func (g *generator) salary(c *genCustomer, t trait, cur []flow, months []time.Time, start time.Time, income float64) []flow {
 	r := g.r
 	day := []int{5, 10, 15, 20, 25}[r.IntN(5)]
 	employer := companyName(r, "", r.IntN(len(industries)))
 	bonus := r.chance(0.5)
+	if r.chance(0.35) {
+		if j := g.employerOf(c, t); j >= 0 {
+			employer = g.companyNameOf(j, c.outlet.cityName)
+			c.relations = append(c.relations, genRelation{from: j, to: c.index, kind: "employer"})
+		}
+	}
 	for _, m := range months {
 		at := g.onDay(workday(m.AddDate(0, 0, day-1)), 9, 11)
 		if !g.inWindow(at, start) {

@@ -8,6 +8,7 @@ import (
 	"kehu/internal/cnid"
 	"kehu/internal/customer"
 	"kehu/internal/kehu"
+	"kehu/internal/store"
 )
 
 // genCustomer is one generated customer with everything that hangs off it.
@@ -33,6 +34,12 @@ type genCustomer struct {
 	holdings                                []genHolding
 	events                                  []genEvent
 	relations                               []genRelation
+	interactions                            []genInteraction
+	tags                                    []genTag
+	// Filled by the worker that generated the customer (seal.go): the
+	// stored forms of the personal fields and the name's search key.
+	sealed  store.SealedCustomer
+	nameKey string
 }
 
 type genAccount struct {
@@ -40,6 +47,8 @@ type genAccount struct {
 	balance, limit  int64
 	opened, matures kehu.Date
 	txns            []genTxn
+	no              string // account number, and its sealed form and blind index
+	sealedNo, index string
 }
 
 type genTxn struct {
@@ -74,6 +83,7 @@ type generator struct {
 	bank     *bank
 	geo      *geo
 	r        *rng
+	scratch  *rng      // replays other customers' streams (companyNameOf)
 	now      time.Time // UTC, whole seconds
 	from     time.Time // start of the twelve months of history
 	local    *time.Location
@@ -87,7 +97,7 @@ type generator struct {
 var shanghai = time.FixedZone("CST", 8*3600)
 
 func newGenerator(seed int64, b *bank, g *geo) *generator {
-	gen := &generator{seed: seed, bank: b, geo: g, r: newRNG(), now: b.now, from: b.now.AddDate(-1, 0, 0),
+	gen := &generator{seed: seed, bank: b, geo: g, r: newRNG(), scratch: newRNG(), now: b.now, from: b.now.AddDate(-1, 0, 0),
 		local: shanghai, products: map[string]*product{}}
 	for i := range b.products {
 		gen.products[b.products[i].code] = &b.products[i]
@@ -119,6 +129,7 @@ func (g *generator) customer(i int) genCustomer {
 	}
 	c.level = customer.LevelFor(c.aum)
 	g.assignOwner(&c)
+	g.crm(&c, t)
 	return c
 }
 
