@@ -270,7 +270,7 @@ func TestQualityMeasurementOnCraftedData(t *testing.T) {
 			t.Fatalf("report %+v", rep)
 		}
 		for _, tc := range []struct {
-			table, column                 string
+			table, column             string
 			applicable, filled, valid int64
 		}{
 			{"customers", "mobile", 4, 3, 2},
