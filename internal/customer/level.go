@@ -10,29 +10,8 @@ const (
 	LevelPrivate  = "private"
 )
 
-// Levels lists the levels from lowest to highest.
+// Levels lists the levels from lowest to highest. A customer's level is
+// computed by the level engine (internal/level) from AUM, transaction
+// frequency and contribution under the active, versioned rule; a new
+// customer starts at standard until the engine evaluates them.
 var Levels = []string{LevelStandard, LevelGold, LevelPlatinum, LevelDiamond, LevelPrivate}
-
-// levelFloors are the AUM floors in fen of each level above standard, the
-// common tiering of Chinese retail banks (¥50k gold, ¥500k platinum, ¥2m
-// diamond, ¥6m private banking). The configurable, versioned rule of the
-// customer-360 issue replaces this default.
-var levelFloors = []struct {
-	level string
-	floor int64
-}{
-	{LevelPrivate, 6_000_000_00},
-	{LevelDiamond, 2_000_000_00},
-	{LevelPlatinum, 500_000_00},
-	{LevelGold, 50_000_00},
-}
-
-// LevelFor returns the level earned by an AUM in fen.
-func LevelFor(aum int64) string {
-	for _, l := range levelFloors {
-		if aum >= l.floor {
-			return l.level
-		}
-	}
-	return LevelStandard
-}

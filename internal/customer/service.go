@@ -202,7 +202,7 @@ func (s *Service) Create(ctx context.Context, n New) (Customer, error) {
 	c := Customer{Type: n.Type, Name: n.Name, IDType: n.IDType, IDNumber: n.IDNumber, Mobile: n.Mobile,
 		Email: n.Email, Gender: n.Gender, BirthDate: n.BirthDate, Address: n.Address, OrgID: n.OrgID,
 		OwnerID: n.OwnerID, Industry: n.Industry, RegisteredCapital: n.RegisteredCapital,
-		Status: StatusActive, Level: LevelFor(0), CreatedAt: now, UpdatedAt: now}
+		Status: StatusActive, Level: LevelStandard, CreatedAt: now, UpdatedAt: now}
 	if n.IDType == ResidentID && len(n.IDNumber) == 18 {
 		c.RegionCode = n.IDNumber[:6]
 	}

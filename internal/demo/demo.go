@@ -86,6 +86,9 @@ func Generate(ctx context.Context, db *store.DB, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := recomputeLevels(ctx, db, opt.Now, opt.Progress); err != nil {
+		return Result{}, err
+	}
 	return Result{Logins: b.logins(opt.Password), Counts: counts, Elapsed: time.Since(began)}, nil
 }
 

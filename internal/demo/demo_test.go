@@ -16,6 +16,7 @@ import (
 	"kehu/internal/customer"
 	"kehu/internal/demo"
 	"kehu/internal/kehu"
+	"kehu/internal/level"
 	"kehu/internal/org"
 	"kehu/internal/region"
 	"kehu/internal/store"
@@ -218,35 +219,48 @@ func checkCustomers(t *testing.T, db testDB) {
 	}
 }
 
-// checkAUM recomputes every customer's AUM from deposits and holdings.
+// checkAUM recomputes every customer's AUM from deposits and holdings, and
+// checks the level engine evaluated every customer: customers.level is the
+// stored evaluation's, which the default (active) rule gives for its metrics.
 func checkAUM(t *testing.T, db testDB) {
 	t.Helper()
-	rows, err := db.raw.Query(`SELECT c.id, c.aum, c.level,
+	rows, err := db.raw.Query(`SELECT c.id, c.type, c.aum, c.level,
 		COALESCE((SELECT SUM(a.balance) FROM accounts a JOIN products p ON p.id = a.product_id
 			WHERE a.customer_id = c.id AND p.type IN ('current_deposit', 'time_deposit')), 0),
-		COALESCE((SELECT SUM(h.amount) FROM holdings h WHERE h.customer_id = c.id), 0)
-		FROM customers c ORDER BY c.id`)
+		COALESCE((SELECT SUM(h.amount) FROM holdings h WHERE h.customer_id = c.id), 0),
+		cl.level, cl.aum, cl.aum_avg3m, cl.transactions_90d, cl.current_deposit, cl.time_deposit, cl.wealth, cl.fund,
+		cl.insurance, cl.card_spend_90d
+		FROM customers c JOIN customer_levels cl ON cl.customer_id = c.id ORDER BY c.id`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	levels := map[string]int{}
+	n := 0
+	rule := level.DefaultRule()
 	for rows.Next() {
 		var id, aum, deposits, holdings int64
-		var level string
-		if err := rows.Scan(&id, &aum, &level, &deposits, &holdings); err != nil {
+		var typ, lvl, evaluated string
+		var m level.Metrics
+		if err := rows.Scan(&id, &typ, &aum, &lvl, &deposits, &holdings, &evaluated, &m.AUM, &m.AUMAvg3M,
+			&m.Transactions90D, &m.CurrentDeposit, &m.TimeDeposit, &m.Wealth, &m.Fund, &m.Insurance, &m.CardSpend90D); err != nil {
 			t.Fatal(err)
 		}
-		levels[level]++
-		if aum != deposits+holdings {
-			t.Errorf("customer %d: aum %d, deposits %d + holdings %d", id, aum, deposits, holdings)
+		n++
+		levels[lvl]++
+		if aum != deposits+holdings || m.AUM != aum {
+			t.Errorf("customer %d: aum %d (evaluated %d), deposits %d + holdings %d", id, aum, m.AUM, deposits, holdings)
 		}
-		if level != customer.LevelFor(aum) {
-			t.Errorf("customer %d: level %s for aum %d, want %s", id, level, aum, customer.LevelFor(aum))
+		if want, _ := rule.Evaluate(typ, m); lvl != evaluated || lvl != want {
+			t.Errorf("customer %d: level %s, evaluated %s, the rule gives %s for %+v", id, lvl, evaluated, want, m)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	var customers int
+	if err := db.raw.QueryRow("SELECT count(*) FROM customers").Scan(&customers); err != nil || customers != n {
+		t.Errorf("%d customers, %d evaluated (%v)", customers, n, err)
 	}
 	if levels[customer.LevelStandard] < levels[customer.LevelGold] || levels[customer.LevelGold] == 0 || levels[customer.LevelPlatinum] == 0 {
 		t.Errorf("level distribution %v is not bank-like", levels)

@@ -127,7 +127,7 @@ func (g *generator) customer(i int) genCustomer {
 	for _, h := range c.holdings {
 		c.aum += h.amount
 	}
-	c.level = customer.LevelFor(c.aum)
+	c.level = customer.LevelStandard // the level engine decides after loading (levels.go)
 	g.assignOwner(&c)
 	g.crm(&c, t)
 	return c
