@@ -30,14 +30,16 @@ func (s *Service) parseEvents(lines []line, now time.Time) parsed {
 	return p
 }
 
-// applyEvents resolves the customers and products of the valid events and
-// stores them in the transaction in ctx: one query for the customers, one for
-// the products and one multi-row insert per chunk, whatever the batch size.
-// An event id seen twice in the batch, or already stored, is a duplicate.
-func (s *Service) applyEvents(ctx context.Context, p *parsed, res *Result, now time.Time) (Committed, error) {
+// resolveEvents resolves the customers and products of the valid events,
+// outside the write transaction so the single writer is held only for the
+// insert: one query for the customers, one for the products, whatever the
+// batch size. A customer merged meanwhile is still a row (a tombstone), so an
+// event resolved to it stays valid. An event id seen twice in the batch is a
+// duplicate.
+func (s *Service) resolveEvents(ctx context.Context, p *parsed, res *Result, now time.Time) (resolved, error) {
 	scope, err := s.d.Customers.ReadScope(ctx)
 	if err != nil {
-		return Committed{}, err
+		return resolved{}, err
 	}
 	seen := make(map[[2]string]bool, len(p.events))
 	evs := p.events[:0:0]
@@ -60,15 +62,14 @@ func (s *Service) applyEvents(ctx context.Context, p *parsed, res *Result, now t
 	}
 	ids, err := s.d.Store.ResolveCustomers(ctx, refs, scope)
 	if err != nil {
-		return Committed{}, fmt.Errorf("resolve customers: %w", err)
+		return resolved{}, fmt.Errorf("resolve customers: %w", err)
 	}
 	slices.Sort(codes)
 	products, err := s.d.Store.ProductIDs(ctx, slices.Compact(codes))
 	if err != nil {
-		return Committed{}, fmt.Errorf("resolve products: %w", err)
+		return resolved{}, fmt.Errorf("resolve products: %w", err)
 	}
-	ok := make([]Event, 0, len(evs))
-	okLines := make([]int, 0, len(evs))
+	r := resolved{events: make([]Event, 0, len(evs)), lines: make([]int, 0, len(evs))}
 	for i, pe := range evs {
 		if ids[i] == 0 {
 			// Unknown and out-of-scope customers read alike, as everywhere.
@@ -86,16 +87,28 @@ func (s *Service) applyEvents(ctx context.Context, p *parsed, res *Result, now t
 			pe.event.ProductID = &id
 		}
 		pe.event.CustomerID, pe.event.ReceivedAt = ids[i], now
-		ok = append(ok, pe.event)
-		okLines = append(okLines, pe.line)
+		r.events = append(r.events, pe.event)
+		r.lines = append(r.lines, pe.line)
 	}
-	if _, err := s.d.Store.InsertEvents(ctx, ok); err != nil {
+	return r, nil
+}
+
+// resolved are the events ready to store and their line numbers.
+type resolved struct {
+	events []Event
+	lines  []int
+}
+
+// storeEvents inserts resolved events in the transaction in ctx; those
+// whose (channel, event_id) is already stored are duplicates.
+func (s *Service) storeEvents(ctx context.Context, r resolved, res *Result) (Committed, error) {
+	if _, err := s.d.Store.InsertEvents(ctx, r.events); err != nil {
 		return Committed{}, fmt.Errorf("store events: %w", err)
 	}
-	stored := ok[:0:0]
-	for i, e := range ok {
+	stored := r.events[:0:0]
+	for i, e := range r.events {
 		if e.ID == 0 {
-			res.DuplicateLines = append(res.DuplicateLines, okLines[i])
+			res.DuplicateLines = append(res.DuplicateLines, r.lines[i])
 		} else {
 			stored = append(stored, e)
 		}

@@ -136,6 +136,10 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 		return Result{}, nothingParsed(p.errs)
 	}
 	res := Result{Kind: b.Kind, Lines: len(lines) + len(bad), ReceivedAt: now}
+	ready, err := s.resolveEvents(ctx, &p, &res, now)
+	if err != nil {
+		return Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
+	}
 	var committed Committed
 	claimed := true
 	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
@@ -146,7 +150,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 				return err
 			}
 		}
-		committed, err = s.applyEvents(ctx, &p, &res, now)
+		committed, err = s.storeEvents(ctx, ready, &res)
 		if err != nil {
 			return err
 		}

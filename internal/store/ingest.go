@@ -86,7 +86,7 @@ func (s *IngestStore) ProductIDs(ctx context.Context, codes []string) (map[strin
 		args[i] = c
 	}
 	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT code, id FROM products WHERE code IN ("+
-		c360Marks(1, len(codes))+")", args...)
+		paramList(s.db.dialect, 1, len(codes))+")", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func (s *IngestStore) lookup(ctx context.Context, out []int64, want map[string][
 	for key := range want {
 		args = append(args, key)
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, query+c360Marks(2, len(want))+")", args...)
+	rows, err := s.db.reader(ctx).QueryContext(ctx, query+paramList(s.db.dialect, 2, len(want))+")", args...)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (s *IngestStore) survivorsInScope(ctx context.Context, ids []int64, scope c
 			args = append(args, id)
 		}
 		rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT c.id, c.merged_into, "+visible+
-			" FROM customers c WHERE c.id IN ("+c360Marks(len(sw.args)+1, len(pending))+")", args...)
+			" FROM customers c WHERE c.id IN ("+paramList(s.db.dialect, len(sw.args)+1, len(pending))+")", args...)
 		if err != nil {
 			return err
 		}
@@ -273,7 +273,7 @@ func (s *IngestStore) InsertEvents(ctx context.Context, evs []ingest.Event) (int
 	var full *sql.Stmt
 	if len(evs) >= eventsPerInsert {
 		if tx, ok := s.db.txFrom(ctx); ok {
-			stmt, err := tx.PrepareContext(ctx, insertEventsSQL(eventsPerInsert))
+			stmt, err := tx.PrepareContext(ctx, insertEventsSQL(s.db.dialect, eventsPerInsert))
 			if err != nil {
 				return 0, err
 			}
@@ -302,7 +302,7 @@ func (s *IngestStore) InsertEvents(ctx context.Context, evs []ingest.Event) (int
 		if full != nil && len(chunk) == eventsPerInsert {
 			rows, err = full.QueryContext(ctx, args...)
 		} else {
-			rows, err = q.QueryContext(ctx, insertEventsSQL(len(chunk)), args...)
+			rows, err = q.QueryContext(ctx, insertEventsSQL(s.db.dialect, len(chunk)), args...)
 		}
 		if err != nil {
 			return stored, err
@@ -325,8 +325,22 @@ func (s *IngestStore) InsertEvents(ctx context.Context, evs []ingest.Event) (int
 	return stored, nil
 }
 
-// insertEventsSQL is the INSERT of n events.
-func insertEventsSQL(n int) string {
+// paramList returns n parameters numbered from "from", for lists of a
+// thousand values: "$from, $from+1, ..." on PostgreSQL, "?, ?, ..." on
+// SQLite, as in BulkLoader. SQLite looks a "$n" parameter up by name in a
+// list, so binding a thousand of them is quadratic and costs more than the
+// query. A "?" takes the number after the highest before it, so the list
+// must follow parameters $1 … $from-1 that appear in order.
+func paramList(d Dialect, from, n int) string {
+	if !d.IsPostgres() {
+		return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	}
+	return c360Marks(from, n)
+}
+
+// insertEventsSQL is the INSERT of n events (anonymous parameters on
+// SQLite, see paramList).
+func insertEventsSQL(d Dialect, n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO channel_events (" + eventColumns + ") VALUES ")
 	for r := range n {
@@ -338,8 +352,12 @@ func insertEventsSQL(n int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(r*8 + c + 1))
+			if d.IsPostgres() {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(r*8 + c + 1))
+			} else {
+				b.WriteByte('?')
+			}
 		}
 		b.WriteByte(')')
 	}
