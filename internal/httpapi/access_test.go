@@ -209,6 +209,9 @@ func customerProbes(t *testing.T, e *env) map[string]probe {
 	for k, v := range c360Probes(t, e) {
 		m[k] = v
 	}
+	for k, v := range governanceProbes(t, e) {
+		m[k] = v
+	}
 	return m
 }
 

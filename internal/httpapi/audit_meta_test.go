@@ -52,6 +52,9 @@ func TestEveryCustomerRouteAuditsOnce(t *testing.T) {
 			"PUT /api/v1/customers/{id}/consents": {method: "PUT", path: a1 + "/consents", token: auditor.token,
 				body: map[string]any{"consents": []map[string]any{{"channel": "sms", "granted": false}}, "source": "phone"}},
 			"GET /api/v1/customers/export": {method: "GET", path: "/api/v1/customers/export?type=corporate", token: rm.token},
+
+			// Customer level (governance_test.go): the level read is one customer.level record.
+			"GET /api/v1/customers/{id}/level": {method: "GET", path: a1 + "/level", token: auditor.token},
 		}
 		for k, v := range c360AuditRequests(t, e, auditor.token) {
 			requests[k] = v

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"testing"
 
+	"kehu/internal/governance"
 	"kehu/internal/httpapi"
 	"kehu/internal/ingest"
+	"kehu/internal/level"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
 	"kehu/internal/store"
@@ -33,6 +35,9 @@ type env struct {
 	// notReady makes /readyz fail when set.
 	notReady error
 	seq      int // numbers the customers newIndividual makes
+	// levels and quality run background work the tests wait for.
+	levels  *level.Service
+	quality *governance.Quality
 	// exercised holds "METHOD /path/{template} status" of every documented
 	// exchange made, so the contract test can see what it covered.
 	exercised map[string]bool
@@ -53,6 +58,9 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	b := testkit.NewBank(t, db)
 	e := &env{t: t, bank: b, metrics: httpapi.NewMetrics(), logs: &syncBuffer{}, exercised: map[string]bool{}}
+	// Background recomputes and measurements end before the database closes.
+	e.levels, e.quality = b.LevelService(), b.QualityService()
+	t.Cleanup(func() { e.levels.Wait(); e.quality.Wait() })
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	api := httpapi.New(httpapi.Deps{
 		Auth: b.Auth, Customers: b.CustomerService(), Entitlements: b.EntitlementService(), Orgs: org.NewService(db.Orgs()),
@@ -67,6 +75,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 			Audit: b.Audit, Tx: db, Config: privacy.Config{BulkThreshold: privacyThreshold}}),
 		Ingest: b.IngestService(ingest.Config{}),
 		C360:   b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
+		Levels: e.levels, Dictionary: b.DictionaryService(), Quality: e.quality,
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)
 	return e

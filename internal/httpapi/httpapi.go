@@ -14,9 +14,11 @@ import (
 	"kehu/internal/auth"
 	"kehu/internal/c360"
 	"kehu/internal/customer"
+	"kehu/internal/governance"
 	"kehu/internal/ingest"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
+	"kehu/internal/level"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
@@ -56,6 +58,12 @@ type Deps struct {
 	Tags         *tag.Service
 	// Ingest applies feed batches from source systems (docs/INGEST.md).
 	Ingest *ingest.Service
+	// Levels is the customer-level engine; Dictionary and Quality the data
+	// dictionary and data-quality results (docs/GOVERNANCE.md). nil answers
+	// 404 on their routes.
+	Levels     *level.Service
+	Dictionary *governance.Dictionary
+	Quality    *governance.Quality
 }
 
 // api is the handlers' shared state: the dependencies, never request data.

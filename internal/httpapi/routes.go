@@ -34,6 +34,7 @@ func routes() []route {
 		foundationRoutes(),
 		c360Routes(),
 		ingestRoutes(),
+		governanceRoutes(),
 	)
 }
 
