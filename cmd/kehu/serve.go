@@ -141,7 +141,8 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
-		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit})
+		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
+		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags})
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func TestBrowserPrivacy(t *testing.T) {
 
 	signIn("rm_a")
 	do("open 张伟 and wait for the panel",
-		chromedp.Navigate(a.srv.URL+"/customers/"+strconv.FormatInt(a1, 10)),
+		chromedp.Navigate(a.srv.URL+"/customers/"+strconv.FormatInt(a1, 10)+"#preferences"), // the 偏好与授权 tab
 		chromedp.WaitVisible(css("#consent-sms .badge-granted")))
 	if s := text("#consent-sms"); !strings.Contains(s, "短信") || !strings.Contains(s, "书面") {
 		t.Errorf("SMS row %q", s)
@@ -89,7 +89,7 @@ func TestBrowserPrivacy(t *testing.T) {
 	do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#username")))
 	signIn("hq_compliance")
 	do("open 王芳 and file a withdraw-consent request",
-		chromedp.Navigate(a.srv.URL+"/customers/"+strconv.FormatInt(a2, 10)),
+		chromedp.Navigate(a.srv.URL+"/customers/"+strconv.FormatInt(a2, 10)+"#preferences"),
 		chromedp.WaitVisible(css("#file-form")),
 		chromedp.SetValue(css("#file-kind"), privacy.KindWithdrawConsent),
 		chromedp.SendKeys(css("#file-notes"), "客户来电：不要再发任何营销"),

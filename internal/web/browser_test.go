@@ -69,9 +69,11 @@ func TestBrowserJourney(t *testing.T) {
 	if name := text("#customer-name"); !strings.HasPrefix(name, "张伟") {
 		t.Errorf("customer page heading %q", name)
 	}
+	do("open the 资产 tab", chromedp.Click(css(`.c360-tabs a[href="#assets"]`)), chromedp.WaitVisible(css("#h-accounts")))
 	if body := text("main"); !strings.Contains(body, "6222 **** **** 0001") || !strings.Contains(body, "¥123,456.78") {
 		t.Error("the customer page does not show the accounts")
 	}
+	do("back to 概览", chromedp.Click(css(`.c360-tabs a[href="#overview"]`)), chromedp.WaitVisible(css("#h-profile")))
 	if p := text("#h-profile"); p != "客户概况" {
 		t.Errorf("profile heading in Chinese %q", p)
 	}

@@ -146,7 +146,8 @@ func TestBrowserUnmask(t *testing.T) {
 		t.Errorf("the audit record holds values: %+v", c)
 	}
 
-	do("显示 an account number in the accounts table", chromedp.ScrollIntoView(css("#f-account_no-1")),
+	do("显示 an account number in the accounts table", chromedp.Click(css(`.c360-tabs a[href="#assets"]`)), // the 资产 tab
+		chromedp.ScrollIntoView(css("#f-account_no-1")),
 		chromedp.Click(css("#f-account_no-1 a.unmask")), chromedp.WaitVisible(css("#u-account_no-1 input[name=reason]")))
 	shot("unmask-5-account-form")
 	do("confirm with a reason", chromedp.SendKeys(css("#u-account_no-1 input[name=reason]"), "客户核对代发工资账号"),

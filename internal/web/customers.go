@@ -3,11 +3,9 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"kehu/internal/account"
 	"kehu/internal/customer"
 	"kehu/internal/kehu"
 	"kehu/internal/org"
@@ -80,55 +78,4 @@ func (s *server) namesFor(r *http.Request, items []customer.Customer) (map[int64
 	}
 	names, err := s.Accounts.StaffNames(r.Context(), owners)
 	return orgs, names, err
-}
-
-// customerView is the customer page.
-type customerView struct {
-	account.Summary
-	Org org.Org
-	// Masked marks the fields shown masked; Unmask those the user may ask
-	// to see in clear (the 显示 button).
-	Masked, Unmask map[string]bool
-	// UnmaskAccounts offers 显示 next to each (masked) account number.
-	UnmaskAccounts bool
-}
-
-// customerPage shows one customer. Unknown and out-of-scope ids both render
-// the same 404 page, so the page cannot be used to probe for customers.
-func (s *server) customerPage(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.fail(w, r, kehu.Errorf(kehu.ENOTFOUND, "no such customer"))
-		return
-	}
-	sum, err := s.Accounts.Summary(r.Context(), id)
-	if kehu.ErrorCode(err) == kehu.ENOTFOUND && s.Entitlements != nil {
-		// Unknown or out of scope, the same page: it offers to request
-		// access to the id the user already holds.
-		s.customerNotFound(w, r, id)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	cv := customerView{Summary: sum, Masked: map[string]bool{}, Unmask: map[string]bool{}}
-	// customer.unmask, or a c2_fields grant for this customer, offers 显示.
-	canUnmask, err := s.Customers.MayUnmask(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	for _, f := range sum.Customer.Masked {
-		cv.Masked[f] = true
-		cv.Unmask[f] = canUnmask
-	}
-	cv.UnmaskAccounts = canUnmask && sum.AccountNoMasked
-	if cv.Org, err = s.Orgs.Get(r.Context(), sum.Customer.OrgID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := s.newView(w, r, "customer.profile", "customers", cv)
-	v.TitleText = sum.Customer.Name
-	s.render(w, r, http.StatusOK, "customer", "layout.html", v)
 }

@@ -30,7 +30,8 @@ func newApp(t *testing.T, db *store.DB) *app {
 	logs := &syncBuffer{}
 	h, err := web.New(web.Deps{Auth: b.Auth, Customers: b.CustomerService(), Orgs: org.NewService(db.Orgs()),
 		Accounts: b.AccountService(), Entitlements: b.EntitlementService(), Audit: b.Audit, Clock: b.Clock,
-		Privacy: privacyService(b, 0), Logger: testLogger(logs)})
+		Privacy: privacyService(b, 0), Logger: testLogger(logs),
+		C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService()})
 	if err != nil {
 		t.Fatal(err)
 	}

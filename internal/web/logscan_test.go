@@ -58,7 +58,8 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		a := newApp(t, db)
 		broken := &app{Bank: a.Bank, logs: &syncBuffer{}}
 		h, err := web.New(web.Deps{Auth: a.Auth, Customers: a.CustomerService(), Orgs: org.NewService(brokenOrgs{db.Orgs()}),
-			Accounts: a.AccountService(), Audit: a.Audit, Clock: a.Clock, Logger: testLogger(broken.logs)})
+			Accounts: a.AccountService(), Audit: a.Audit, Clock: a.Clock, Logger: testLogger(broken.logs),
+			C360: a.C360Service(), Interactions: a.InteractionService(), Tags: a.TagService()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,7 +33,7 @@ func newPrivacyApp(t *testing.T, db *store.DB, threshold int64) (*app, *privacy.
 	ps := privacyService(b, threshold)
 	h, err := web.New(web.Deps{Auth: b.Auth, Customers: b.CustomerService(), Orgs: org.NewService(db.Orgs()),
 		Accounts: b.AccountService(), Entitlements: b.EntitlementService(), Audit: b.Audit, Clock: b.Clock,
-		Privacy: ps})
+		Privacy: ps, C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,8 @@ func TestPanelWithoutPrivacy(t *testing.T) {
 	db := testkit.NewDB(t, "sqlite")
 	b := testkit.NewBank(t, db)
 	h, err := web.New(web.Deps{Auth: b.Auth, Customers: b.CustomerService(), Orgs: org.NewService(db.Orgs()),
-		Accounts: b.AccountService(), Audit: b.Audit, Clock: b.Clock})
+		Accounts: b.AccountService(), Audit: b.Audit, Clock: b.Clock,
+		C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -28,7 +29,7 @@ type webProbe struct {
 // webCustomerProbes covers every UI route whose pattern names a customer.
 // A route registered in internal/web without a probe here fails
 // TestUIScopeMatrix (the patterns are read from the package's source).
-func webCustomerProbes() map[string]webProbe {
+func webCustomerProbes(t testing.TB, b *testkit.Bank) map[string]webProbe {
 	page := func(cid int64) string { return "/customers/" + strconv.FormatInt(cid, 10) }
 	get := func(rest string, headers ...string) func(c *client, csrf string, cid int64) response {
 		return func(c *client, _ string, cid int64) response { return c.get(page(cid)+rest, headers...) }
@@ -42,7 +43,7 @@ func webCustomerProbes() map[string]webProbe {
 			return c.post(page(cid)+rest, f)
 		}
 	}
-	return map[string]webProbe{
+	m := map[string]webProbe{
 		"GET /customers/{id}":                                 {access.CustomerRead, get("")},
 		"GET /customers/{id}/owners":                          {access.CustomerRead, get("/owners")},
 		"GET /customers/{id}/privacy":                         {access.CustomerRead, get("/privacy")},
@@ -54,6 +55,8 @@ func webCustomerProbes() map[string]webProbe {
 		"POST /customers/{id}/consents":                       {access.CustomerRead, nil}, // TestConsentForms
 		"POST /customers/{id}/privacy-requests":               {access.CustomerRead, nil},
 	}
+	maps.Copy(m, c360WebProbes(t, b))
+	return m
 }
 
 // registeredCustomerRoutes reads the mux patterns registered in the
@@ -110,7 +113,7 @@ var titleAndHeading = regexp.MustCompile(`(?s)<title>.*?</title>|<h1[^>]*>.*?</h
 func TestUIScopeMatrix(t *testing.T) {
 	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
 		a := newApp(t, db)
-		probes := webCustomerProbes()
+		probes := webCustomerProbes(t, a.Bank)
 		registered := registeredCustomerRoutes(t)
 		for _, p := range registered {
 			if _, ok := probes[p]; !ok {

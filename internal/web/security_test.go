@@ -104,7 +104,8 @@ func TestLoginLockedAndRestricted(t *testing.T) {
 			t.Fatal(err)
 		}
 		h, err := web.New(web.Deps{Auth: as, Customers: b.CustomerService(), Orgs: org.NewService(db.Orgs()),
-			Accounts: b.AccountService(), Audit: b.Audit, Clock: b.Clock})
+			Accounts: b.AccountService(), Audit: b.Audit, Clock: b.Clock,
+			C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService()})
 		if err != nil {
 			t.Fatal(err)
 		}

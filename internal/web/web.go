@@ -14,12 +14,15 @@ import (
 	"kehu/internal/account"
 	"kehu/internal/audit"
 	"kehu/internal/auth"
+	"kehu/internal/c360"
 	"kehu/internal/customer"
 	"kehu/internal/i18n"
+	"kehu/internal/interaction"
 	"kehu/internal/kehu"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
+	"kehu/internal/tag"
 )
 
 // Deps are the services and settings the UI needs; cmd/kehu wires them.
@@ -45,6 +48,11 @@ type Deps struct {
 	// LoginLimit limits sign-in attempts per client IP and per username,
 	// shared with the JSON API; nil limits nothing.
 	LoginLimit *ratelimit.Limiter
+	// C360 builds the customer page; Interactions and Tags serve its
+	// 互动 and 标签 forms (docs/C360.md).
+	C360         *c360.Service
+	Interactions *interaction.Service
+	Tags         *tag.Service
 }
 
 // server is the UI handler; it is immutable after New, so it needs no locks.
@@ -62,6 +70,9 @@ type server struct {
 func New(d Deps) (http.Handler, error) {
 	if d.Auth == nil || d.Customers == nil || d.Orgs == nil || d.Accounts == nil || d.Audit == nil {
 		return nil, errors.New("web: Auth, Customers, Orgs, Accounts and Audit are required")
+	}
+	if d.C360 == nil || d.Interactions == nil || d.Tags == nil {
+		return nil, errors.New("web: C360, Interactions and Tags are required (the customer page)")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -118,6 +129,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /audit/export", s.signedIn(s.auditExport))
 	s.privacyRoutes(mux)
 	s.ownersRoutes(mux)
+	s.c360Routes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
 }
