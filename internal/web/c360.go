@@ -436,7 +436,9 @@ func (s *server) afterC360Post(w http.ResponseWriter, r *http.Request, id int64,
 		return
 	}
 	adjust(&cv)
-	s.renderPanel(w, r, status, "customer", panel, "customer.profile", cv)
+	// The section stays in the page (it is its tab's :target); htmx swaps
+	// its content.
+	s.renderPanel(w, r, status, "customer", panel+"_body", "customer.profile", cv)
 }
 
 // panelView is what the 互动 and 标签 panels show, read without an audit
