@@ -112,13 +112,19 @@ func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error)
 	if err := s.contacts(ctx, &v); err != nil {
 		return fail(err)
 	}
-	// Computed tags are brought up to date first; usually nothing changed
-	// and nothing is written.
-	if _, err := s.tags.Recompute(ctx, id); err != nil {
-		return fail(err)
-	}
+	// Computed tags are brought up to date from what the view has already
+	// read; usually nothing changed and nothing is written.
 	if v.Tags, err = s.tags.Of(ctx, id); err != nil {
 		return fail(err)
+	}
+	res, err := s.tags.RecomputeFrom(ctx, s.facts(now, sum, postings, v.Events), v.Tags)
+	if err != nil {
+		return fail(err)
+	}
+	if res.Added+res.Removed+res.Changed > 0 {
+		if v.Tags, err = s.tags.Of(ctx, id); err != nil {
+			return fail(err)
+		}
 	}
 	if v.Preferences, err = s.preferences(ctx, id); err != nil {
 		return fail(err)
@@ -131,6 +137,43 @@ func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error)
 		return fail(err)
 	}
 	return v, nil
+}
+
+// facts are what the computed-tag rules read, taken from the view's own
+// reads: the stored AUM, the newest transaction and event, the year's
+// postings (salary credits, credit-card purchases) and the maturities of
+// holdings and active time deposits.
+func (s *Service) facts(now time.Time, sum account.Summary, postings []Posting, events []Event) tag.Facts {
+	f := tag.Facts{CustomerID: sum.Customer.ID, Since: sum.Customer.CreatedAt, AUM: sum.Customer.AUM}
+	if len(sum.Transactions) > 0 {
+		f.LastActivity = sum.Transactions[0].OccurredAt
+	}
+	if len(events) > 0 && events[0].OccurredAt.After(f.LastActivity) {
+		f.LastActivity = events[0].OccurredAt
+	}
+	card := map[int64]bool{}
+	today := kehu.DateOf(now.In(s.loc))
+	for _, a := range sum.Accounts {
+		card[a.ID] = a.ProductType == account.CreditCard
+		if a.ProductType == account.TimeDeposit && a.Status == "active" && !a.MaturesOn.IsZero() &&
+			!a.MaturesOn.Time().Before(today.Time()) {
+			f.Maturities = append(f.Maturities, a.MaturesOn)
+		}
+	}
+	for _, h := range sum.Holdings {
+		if !h.MaturesOn.IsZero() && !h.MaturesOn.Time().Before(today.Time()) {
+			f.Maturities = append(f.Maturities, h.MaturesOn)
+		}
+	}
+	for _, p := range postings {
+		switch {
+		case (p.Kind == "salary" || p.Kind == "pension") && p.Amount > 0:
+			f.SalaryCredits = append(f.SalaryCredits, p.OccurredAt)
+		case p.Kind == "card_spend" && card[p.AccountID]:
+			f.CardSpends = append(f.CardSpends, p.OccurredAt)
+		}
+	}
+	return f
 }
 
 // contacts fills the recent interactions, the last contact and the products

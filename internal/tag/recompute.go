@@ -49,16 +49,41 @@ func (s *Service) Recompute(ctx context.Context, customerID int64) (Result, erro
 	return s.recompute(ctx, rules, customerID, s.clock.Now().UTC())
 }
 
+// RecomputeFrom is Recompute for a caller that already holds the facts
+// and the customer's current tags (the 360 view reads both anyway), so
+// bringing the computed tags up to date costs no further reads. Like
+// Recompute it checks no scope and records nothing.
+func (s *Service) RecomputeFrom(ctx context.Context, f Facts, current []CustomerTag) (Result, error) {
+	rules, err := s.rules(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("recompute tags of %d: %w", f.CustomerID, err)
+	}
+	have := map[int64]string{}
+	for _, ct := range current {
+		if ct.Tag.Kind == Computed && ct.Tag.Rule != nil {
+			have[ct.Tag.ID] = ct.Reason
+		}
+	}
+	return s.apply(ctx, rules, f, have, s.clock.Now().UTC())
+}
+
 func (s *Service) recompute(ctx context.Context, rules []Tag, customerID int64, now time.Time) (Result, error) {
-	res := Result{Customers: 1}
 	f, err := s.store.Facts(ctx, customerID, now)
 	if err != nil {
-		return res, fmt.Errorf("recompute tags of %d: %w", customerID, err)
+		return Result{Customers: 1}, fmt.Errorf("recompute tags of %d: %w", customerID, err)
 	}
 	have, err := s.store.ComputedOn(ctx, customerID)
 	if err != nil {
-		return res, fmt.Errorf("recompute tags of %d: %w", customerID, err)
+		return Result{Customers: 1}, fmt.Errorf("recompute tags of %d: %w", customerID, err)
 	}
+	return s.apply(ctx, rules, f, have, now)
+}
+
+// apply evaluates the rules on f and writes what differs from have (tag id
+// → reason of the computed tags the customer carries).
+func (s *Service) apply(ctx context.Context, rules []Tag, f Facts, have map[int64]string, now time.Time) (Result, error) {
+	res := Result{Customers: 1}
+	customerID := f.CustomerID
 	type put struct {
 		tag    Tag
 		reason string
@@ -90,7 +115,7 @@ func (s *Service) recompute(ctx context.Context, rules []Tag, customerID int64, 
 	if len(puts) == 0 && len(dels) == 0 {
 		return res, nil
 	}
-	err = s.tx.WithTx(ctx, func(ctx context.Context) error {
+	err := s.tx.WithTx(ctx, func(ctx context.Context) error {
 		for _, p := range puts {
 			if err := s.store.PutCustomerTag(ctx, customerID, CustomerTag{Tag: p.tag, Reason: p.reason,
 				CreatedAt: now.Truncate(time.Microsecond)}); err != nil {
