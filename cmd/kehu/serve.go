@@ -81,10 +81,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := ensureTagCatalogue(ctx, db); err != nil {
 		return err
 	}
-	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3)
+	// Levels, the data dictionary and data quality, with the nightly
+	// scheduler (02:00 Asia/Shanghai) that stops with the server.
+	gov := newGovernanceSet(ctx)
+	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3, gov)
 	if err != nil {
 		return err
 	}
+	wait := gov.start()
+	defer wait()
 	return listenAndServe(ctx, e, logger, c.addr, handler, sec)
 }
 
@@ -107,7 +112,7 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 // buildHandler wires the services to the API and the UI: the one place where
 // the packages meet.
 func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *securityConfig,
-	privacyCfg privacy.Config, c3 *c360Config) (http.Handler, error) {
+	privacyCfg privacy.Config, c3 *c360Config, gov *governanceSet) (http.Handler, error) {
 	clock := kehu.SystemClock{}
 	trail := audit.NewLog(db.Audit(), db, clock)
 	authCfg := auth.DefaultConfig
@@ -134,15 +139,22 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	privacySvc := privacy.NewService(privacy.Deps{Store: db.Privacy(), Customers: customers, Clock: clock,
 		Audit: trail, Tx: db, Config: privacyCfg})
 	// The 360 view, interactions (--pitch-quiet-days) and tags (docs/C360.md).
-	svc360 := c3.services(db, clock, trail, customers, accounts)
+	gov.wire(db, clock, trail, customers, orgs, logger)
+	svc360 := c3.services(db, clock, trail, customers, accounts, levelExplainer{gov.levels})
+	gov.addJob("tags", func(ctx context.Context) error {
+		_, err := svc360.tags.RecomputeAll(ctx, nil)
+		return err
+	})
 	metrics := httpapi.NewMetrics()
 	api := httpapi.New(httpapi.Deps{Auth: authSvc, Customers: customers, Entitlements: entitlements, Orgs: orgs, Ready: db.Ping,
 		Logger: logger, Clock: clock, SecureCookies: secureCookies, Metrics: metrics,
 		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc,
-		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags})
+		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
+		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
-		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags})
+		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
+		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality})
 	if err != nil {
 		return nil, err
 	}

@@ -46,13 +46,13 @@ type c360Services struct {
 
 // services wires the 360's services over the database.
 func (c *c360Config) services(db *store.DB, clock kehu.Clock, trail audit.Recorder, customers *customer.Service,
-	accounts *account.Service) c360Services {
+	accounts *account.Service, levels c360.Leveler) c360Services {
 	var s c360Services
 	s.interactions = interaction.NewService(interaction.Deps{Store: db.Interactions(), Customers: customers, Clock: clock,
 		Audit: trail, Tx: db, Config: interaction.Config{QuietDays: c.quietDays}})
 	s.tags = tag.NewService(tag.Deps{Store: db.Tags(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
 	s.view = c360.NewService(c360.Deps{Store: db.C360(), Customers: customers, Accounts: accounts,
-		Interactions: s.interactions, Tags: s.tags, Clock: clock})
+		Interactions: s.interactions, Tags: s.tags, Clock: clock, Levels: levels})
 	return s
 }
 

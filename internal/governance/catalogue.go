@@ -102,7 +102,7 @@ var catalogue = []Entry{
 		Owner: "data_management", Class: vault.C2, Derived: true},
 	{Table: "customers", Column: "erased_at", Type: TypeTimestamp, DefinitionZH: "匿名化时间：按个人信息删除请求匿名化该客户的时间",
 		DefinitionEN: "When the customer was anonymised on an erasure request (PIPL)", SourceSystem: "kehu", Owner: "compliance",
-		Class: vault.C1, Derived: true, Rule: past(QualityRule{})},
+		Class: vault.C1, Derived: true},
 	{Table: "customers", Column: "retained_for", Type: TypeText, DefinitionZH: "保留依据：匿名化后仍须保留记录的法律依据（如反洗钱法 5 年）",
 		DefinitionEN: "Legal basis for keeping the record after anonymisation (e.g. the AML law's five years)", SourceSystem: "kehu",
 		Owner: "compliance", Class: vault.C1, Derived: true},

@@ -9,8 +9,10 @@ import (
 
 	"kehu/internal/access"
 	"kehu/internal/audit"
+	"kehu/internal/governance"
 	"kehu/internal/i18n"
 	"kehu/internal/kehu"
+	"kehu/internal/level"
 )
 
 // auditPageSize is denser than the customer list: auditors scan many short
@@ -30,6 +32,8 @@ var auditActions = []string{
 	audit.LoginOK, audit.LoginFailed, audit.Logout,
 	audit.UserCreate, audit.UserPassword, audit.UserDisable, audit.UserEnable, audit.UserTOTPReset,
 	audit.AuditSearch, audit.AuditExport, audit.AuditPurge,
+	level.ActionRead, level.ActionRuleDraft, level.ActionRulePreview, level.ActionRuleActivate, level.ActionRecompute,
+	governance.ActionDictionaryUpdate, governance.ActionQualityRun, governance.ActionQualityRead,
 }
 
 // auditForm is the filter as typed, echoed back into the form so a refused

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"kehu/internal/governance"
+	"kehu/internal/level"
 	"kehu/internal/org"
 	"kehu/internal/store"
 	"kehu/internal/testkit"
@@ -22,22 +24,29 @@ type app struct {
 	*testkit.Bank
 	srv  *httptest.Server
 	logs *syncBuffer // the UI's slog output, JSON lines, scanned for personal data
+	// levels and quality run the background work tests wait for.
+	levels  *level.Service
+	quality *governance.Quality
 }
 
 func newApp(t *testing.T, db *store.DB) *app {
 	t.Helper()
 	b := testkit.NewBank(t, db)
 	logs := &syncBuffer{}
+	// Background recomputes and measurements end before the database closes.
+	levels, quality := b.LevelService(), b.QualityService()
+	t.Cleanup(func() { levels.Wait(); quality.Wait() })
 	h, err := web.New(web.Deps{Auth: b.Auth, Customers: b.CustomerService(), Orgs: org.NewService(db.Orgs()),
 		Accounts: b.AccountService(), Entitlements: b.EntitlementService(), Audit: b.Audit, Clock: b.Clock,
 		Privacy: privacyService(b, 0), Logger: testLogger(logs),
-		C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService()})
+		C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
+		Levels: levels, Dictionary: b.DictionaryService(), Quality: quality})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &app{Bank: b, srv: srv, logs: logs}
+	return &app{Bank: b, srv: srv, logs: logs, levels: levels, quality: quality}
 }
 
 // client is a browser stand-in: a cookie jar, redirects not followed so

@@ -25,6 +25,9 @@ var navigation = []struct {
 	{navItem{Key: "access", Label: "nav.access", Href: "/access"}, access.CustomerRead},
 	{navItem{Key: "privacy", Label: "nav.privacy", Href: "/privacy"}, access.PrivacyManage},
 	{navItem{Key: "compliance", Label: "nav.compliance", Href: "/compliance"}, access.PrivacyManage},
+	{navItem{Key: "dictionary", Label: "nav.dictionary", Href: "/dictionary"}, access.CustomerRead},
+	{navItem{Key: "data-quality", Label: "nav.data_quality", Href: "/data-quality"}, access.QualityRead},
+	{navItem{Key: "levels", Label: "nav.levels", Href: "/levels"}, access.LevelManage},
 	{navItem{Key: "audit", Label: "nav.audit", Href: "/audit"}, access.AuditRead},
 	{navItem{Key: "security", Label: "nav.security", Href: "/security"}, ""},
 }

@@ -17,7 +17,8 @@ var templateFS embed.FS
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
 var pageNames = []string{"login", "customers", "customer", "orgs", "error", "security", "unmask", "audit", "access", "access_notfound",
-	"privacy", "privacy_request", "privacy_panel", "bulk", "compliance", "owners"}
+	"privacy", "privacy_request", "privacy_panel", "bulk", "compliance", "owners",
+	"levels", "dictionary", "dictionary_entry", "data_quality"}
 
 // pagePartials are further templates parsed with a page (its sections kept in
 // their own files).

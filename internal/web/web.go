@@ -16,9 +16,11 @@ import (
 	"kehu/internal/auth"
 	"kehu/internal/c360"
 	"kehu/internal/customer"
+	"kehu/internal/governance"
 	"kehu/internal/i18n"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
+	"kehu/internal/level"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
@@ -53,6 +55,11 @@ type Deps struct {
 	C360         *c360.Service
 	Interactions *interaction.Service
 	Tags         *tag.Service
+	// Levels serves 客户等级规则; Dictionary and Quality 数据字典 and 数据质量
+	// (docs/GOVERNANCE.md). nil hides them (404).
+	Levels     *level.Service
+	Dictionary *governance.Dictionary
+	Quality    *governance.Quality
 }
 
 // server is the UI handler; it is immutable after New, so it needs no locks.
@@ -130,6 +137,7 @@ func (s *server) routes() http.Handler {
 	s.privacyRoutes(mux)
 	s.ownersRoutes(mux)
 	s.c360Routes(mux)
+	s.governanceRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
 }
