@@ -39,6 +39,8 @@ Usage:
   kehu keys    rotate [--db URL] [--keys-file F]                        re-encrypt under the active key (resumable)
   kehu audit   verify|purge [--db URL] [--older-than 180d]              check the audit chain; apply retention
   kehu tags    recompute [--db URL] [--json]                             evaluate every customer's computed tags
+  kehu levels  recompute [--db URL] [--json]                             recompute every customer's level (nightly job)
+  kehu quality measure [--db URL] [--json]                               measure data quality (nightly job)
   kehu version
 
 The database URL is sqlite:PATH (default sqlite:data/kehu.db) or postgres://...
@@ -84,6 +86,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		err = runAudit(ctx, e, rest)
 	case "tags":
 		err = runTags(ctx, e, rest)
+	case "levels":
+		err = runLevels(ctx, e, rest)
+	case "quality":
+		err = runQuality(ctx, e, rest)
 	case "version":
 		fmt.Fprintln(stdout, "kehu", version)
 	case "help", "-h", "--help":

@@ -65,7 +65,7 @@ func (s *Service) RecomputeCustomers(ctx context.Context, ids []int64) (Result, 
 	ids = slices.Compact(ids)
 	w := NewWindow(s.clock.Now(), s.loc)
 	for chunk := range slices.Chunk(ids, min(s.batchSize, 500)) {
-		n, changed, err := s.recomputeBatch(ctx, active, Selection{IDs: chunk}, w, TriggerChange)
+		n, changed, err := s.recomputeBatch(ctx, active, Selection{IDs: chunk}, w, TriggerChange, nil)
 		if err != nil {
 			return res, err
 		}
@@ -75,8 +75,11 @@ func (s *Service) RecomputeCustomers(ctx context.Context, ids []int64) (Result, 
 	return res, nil
 }
 
-// recomputeBatch loads, evaluates and saves one batch in one transaction.
-func (s *Service) recomputeBatch(ctx context.Context, active Version, sel Selection, w Window, trigger string) (int, int, error) {
+// recomputeBatch loads, evaluates and saves one batch in one transaction;
+// within, if set, runs in that transaction too (a run's progress), so a
+// batch costs one commit.
+func (s *Service) recomputeBatch(ctx context.Context, active Version, sel Selection, w Window, trigger string,
+	within func(ctx context.Context, customers, changed int) error) (int, int, error) {
 	b, err := s.store.LoadBatch(ctx, sel, w.Since)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recompute levels: %w", err)
@@ -94,8 +97,10 @@ func (s *Service) recomputeBatch(ctx context.Context, active Version, sel Select
 	}
 	var changed int
 	err = s.tx.WithTx(ctx, func(ctx context.Context) error {
-		changed, err = s.store.SaveOutcomes(ctx, outs, trigger, w.Now)
-		return err
+		if changed, err = s.store.SaveOutcomes(ctx, outs, trigger, w.Now); err != nil || within == nil {
+			return err
+		}
+		return within(ctx, len(outs), changed)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("recompute levels: save: %w", err)
@@ -195,13 +200,13 @@ func (s *Service) allBatches(ctx context.Context, active Version, run *Run) erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, changed, err := s.recomputeBatch(ctx, active, Selection{From: from, To: from + int64(s.batchSize)}, w, run.Trigger)
+		_, _, err := s.recomputeBatch(ctx, active, Selection{From: from, To: from + int64(s.batchSize)}, w, run.Trigger,
+			func(ctx context.Context, n, changed int) error {
+				run.Customers += int64(n)
+				run.Changed += int64(changed)
+				return s.store.ProgressRun(ctx, run.ID, s.clock.Now(), run.Customers, run.Changed)
+			})
 		if err != nil {
-			return err
-		}
-		run.Customers += int64(n)
-		run.Changed += int64(changed)
-		if err := s.store.ProgressRun(ctx, run.ID, s.clock.Now(), run.Customers, run.Changed); err != nil {
 			return err
 		}
 	}

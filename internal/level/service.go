@@ -166,7 +166,8 @@ type Deps struct {
 	// Background is the context asynchronous recomputes run under (the
 	// server's lifetime); nil means context.Background().
 	Background context.Context
-	// BatchSize is how many customers one batch covers (default 2,000).
+	// BatchSize is how many consecutive customer ids one batch of a full
+	// recompute covers (default 5,000): one commit each.
 	BatchSize int
 }
 
@@ -185,7 +186,7 @@ func NewService(d Deps) *Service {
 		d.Background = context.Background()
 	}
 	if d.BatchSize <= 0 {
-		d.BatchSize = 2_000
+		d.BatchSize = 5_000
 	}
 	return &Service{store: d.Store, customers: d.Customers, clock: d.Clock, audit: d.Audit, tx: d.Tx, log: d.Logger,
 		loc: kehu.LoadShanghai(), batchSize: d.BatchSize, background: d.Background}

@@ -287,7 +287,7 @@ func (s *GovernanceStore) SaveResults(ctx context.Context, runID int64, rs []gov
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(placeholders(len(args)+1, 8))
+			b.WriteString(marks(s.db.dialect, len(args)+1, 8))
 			args = append(args, runID, r.OrgID, r.Table, r.Column, r.Applicable, r.Filled, r.Valid, string(ex))
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {

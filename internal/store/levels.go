@@ -133,25 +133,39 @@ func (s *LevelStore) CustomerIDBounds(ctx context.Context) (int64, int64, error)
 
 // selection renders sel as a condition on column with its arguments,
 // numbered from $1.
-func selection(column string, sel level.Selection) (string, []any) {
+func selection(d Dialect, column string, sel level.Selection) (string, []any) {
 	if sel.IDs == nil {
 		return column + " >= $1 AND " + column + " < $2", []any{sel.From, sel.To}
 	}
 	if len(sel.IDs) == 0 {
 		return "1 = 0", nil
 	}
-	var b strings.Builder
 	args := make([]any, len(sel.IDs))
-	b.WriteString(column + " IN (")
 	for i, id := range sel.IDs {
+		args[i] = id
+	}
+	return column + " IN " + marks(d, 1, len(args)), args
+}
+
+// marks returns "($first, …, $first+n-1)" on PostgreSQL and "(?, …, ?)" on
+// SQLite, which looks "$n" parameters up by name in a list: binding
+// thousands of them is quadratic there. A "?" takes the number after the
+// highest before it, so the marks must follow parameters $1 … $first-1.
+func marks(d Dialect, first, n int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("$" + strconv.Itoa(i+1))
-		args[i] = id
+		if d.IsPostgres() {
+			b.WriteString("$" + strconv.Itoa(first+i))
+		} else {
+			b.WriteByte('?')
+		}
 	}
 	b.WriteByte(')')
-	return b.String(), args
+	return b.String()
 }
 
 // LoadBatch implements level.Store with four set-based queries per batch,
@@ -161,7 +175,7 @@ func selection(column string, sel level.Selection) (string, []any) {
 func (s *LevelStore) LoadBatch(ctx context.Context, sel level.Selection, since time.Time) (level.Batch, error) {
 	var b level.Batch
 	q := s.db.reader(ctx)
-	cond, args := selection("c.id", sel)
+	cond, args := selection(s.db.dialect, "c.id", sel)
 	rows, err := q.QueryContext(ctx, "SELECT c.id, c.type, c.level, c.aum FROM customers c WHERE "+cond+" ORDER BY c.id", args...)
 	if err != nil {
 		return b, fmt.Errorf("level batch customers: %w", err)
@@ -172,7 +186,7 @@ func (s *LevelStore) LoadBatch(ctx context.Context, sel level.Selection, since t
 	}); err != nil || len(b.Subjects) == 0 {
 		return b, err
 	}
-	cond, args = selection("a.customer_id", sel)
+	cond, args = selection(s.db.dialect, "a.customer_id", sel)
 	rows, err = q.QueryContext(ctx, `SELECT a.id, a.customer_id, p.type, a.balance, a.opened_on
 		FROM accounts a JOIN products p ON p.id = a.product_id
 		WHERE `+cond+` AND p.type IN ('current_deposit', 'time_deposit')`, args...)
@@ -185,7 +199,7 @@ func (s *LevelStore) LoadBatch(ctx context.Context, sel level.Selection, since t
 	}); err != nil {
 		return b, err
 	}
-	cond, args = selection("h.customer_id", sel)
+	cond, args = selection(s.db.dialect, "h.customer_id", sel)
 	rows, err = q.QueryContext(ctx, `SELECT h.customer_id, p.type, SUM(h.amount)
 		FROM holdings h JOIN products p ON p.id = h.product_id WHERE `+cond+` GROUP BY h.customer_id, p.type`, args...)
 	if err != nil {
@@ -197,7 +211,7 @@ func (s *LevelStore) LoadBatch(ctx context.Context, sel level.Selection, since t
 	}); err != nil {
 		return b, err
 	}
-	cond, args = selection("t.customer_id", sel)
+	cond, args = selection(s.db.dialect, "t.customer_id", sel)
 	args = append(args, since)
 	rows, err = q.QueryContext(ctx, `SELECT t.id, t.customer_id, t.account_id, t.occurred_at, t.amount, t.balance_after, t.kind
 		FROM transactions t WHERE `+cond+` AND t.occurred_at >= $`+strconv.Itoa(len(args)), args...)
@@ -280,7 +294,7 @@ func (s *LevelStore) SaveOutcomes(ctx context.Context, outs []level.Outcome, tri
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(placeholders(len(args)+1, 15))
+			b.WriteString(marks(s.db.dialect, len(args)+1, 15))
 			m := o.Metrics
 			args = append(args, o.Subject.ID, o.Level, o.RuleVersion, o.Contribution, string(reasons), at,
 				m.AUM, m.AUMAvg3M, m.Transactions90D, m.CurrentDeposit, m.TimeDeposit, m.Wealth, m.Fund, m.Insurance,
@@ -313,20 +327,6 @@ func (s *LevelStore) SaveOutcomes(ctx context.Context, outs []level.Outcome, tri
 		}
 	}
 	return changed, nil
-}
-
-// placeholders returns "($first, …, $first+n-1)".
-func placeholders(first, n int) string {
-	var b strings.Builder
-	b.WriteByte('(')
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("$" + strconv.Itoa(first+i))
-	}
-	b.WriteByte(')')
-	return b.String()
 }
 
 // Assessment implements level.Store.
