@@ -38,6 +38,7 @@ Usage:
   kehu keys    generate [--suite aes|sm] [--purpose P]                  print a new key line
   kehu keys    rotate [--db URL] [--keys-file F]                        re-encrypt under the active key (resumable)
   kehu audit   verify|purge [--db URL] [--older-than 180d]              check the audit chain; apply retention
+  kehu import  --kind KIND [--source S] [--rejects PATH] [--json] FILE  import a CSV/XLSX file (docs/IMPORT.md)
   kehu tags    recompute [--db URL] [--json]                             evaluate every customer's computed tags
   kehu levels  recompute [--db URL] [--json]                             recompute every customer's level (nightly job)
   kehu quality measure [--db URL] [--json]                               measure data quality (nightly job)
@@ -84,6 +85,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		err = runKeys(ctx, e, rest)
 	case "audit":
 		err = runAudit(ctx, e, rest)
+	case "import":
+		err = runImport(ctx, e, rest)
 	case "tags":
 		err = runTags(ctx, e, rest)
 	case "levels":

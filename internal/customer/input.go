@@ -63,9 +63,13 @@ func (n *New) normalise() {
 	}
 }
 
+// mobileSeparators are what normaliseMobile strips; built once, since
+// building a Replacer costs more than using it (imports call this per row).
+var mobileSeparators = strings.NewReplacer(" ", "", "-", "")
+
 // normaliseMobile strips spaces, dashes and the +86 country prefix.
 func normaliseMobile(s string) string {
-	s = strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s))
+	s = mobileSeparators.Replace(strings.TrimSpace(s))
 	if strings.HasPrefix(s, "+86") {
 		s = s[3:]
 	} else if len(s) == 13 && strings.HasPrefix(s, "86") {

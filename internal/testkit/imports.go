@@ -1,0 +1,48 @@
+package testkit
+
+import (
+	"context"
+	"testing"
+
+	"kehu/internal/identity"
+	"kehu/internal/importer"
+	"kehu/internal/search"
+)
+
+// IdentityService returns identity resolution over the bank, recording to
+// b.Audit, scope through CustomerService.
+func (b *Bank) IdentityService() *identity.Service {
+	return identity.NewService(identity.Deps{Store: b.DB.Identity(), Tx: b.DB, Audit: b.Audit, Customers: b.CustomerService()})
+}
+
+// ImportEngine returns the import engine over the bank, wired like `kehu
+// serve`'s: names get their search key, accounts and holdings batches end
+// with the level engine's recompute. batch is the rows per transaction (0:
+// the default).
+func (b *Bank) ImportEngine(t testing.TB, batch int) *importer.Engine {
+	t.Helper()
+	sealer, err := b.DB.ImportSealer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := b.LevelService()
+	return importer.NewEngine(importer.EngineDeps{Store: b.DB.Imports(), Identity: b.IdentityService(), Tx: b.DB,
+		Audit: b.Audit, Clock: b.Clock, Sealer: sealer, NameKey: search.NameKey, BatchSize: batch,
+		Recompute: func(ctx context.Context, ids []int64) error {
+			_, err := levels.RecomputeCustomers(ctx, ids)
+			return err
+		}})
+}
+
+// ImportService returns the import service (uploads in t.TempDir()) with
+// its runner started for the test's lifetime.
+func (b *Bank) ImportService(t testing.TB) *importer.Service {
+	t.Helper()
+	svc := importer.NewService(importer.ServiceDeps{Engine: b.ImportEngine(t, 0), Customers: b.CustomerService(),
+		Dir: t.TempDir()})
+	r := importer.NewRunner(svc, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.Start(ctx)
+	t.Cleanup(func() { cancel(); r.Wait() })
+	return svc
+}
