@@ -9,6 +9,16 @@
 ALTER TABLE customers ADD COLUMN name_key TEXT;
 CREATE INDEX customers_name_key ON customers(name_key{{collate_c}}, id);
 
+-- Searches inside a restricted scope walk the scope's own slice of the name
+-- and key order: an outlet is org_id = ?, a subtree a list of org_ids, an RM
+-- owner_id = ?. The ids come from these indexes alone (store/search.go reads
+-- the table only for the page), so a common surname in a province branch
+-- costs index entries, not row reads.
+CREATE INDEX customers_org_name ON customers(org_id, name{{collate_c}}, id);
+CREATE INDEX customers_owner_name ON customers(owner_id, name{{collate_c}}, id);
+CREATE INDEX customers_org_name_key ON customers(org_id, name_key{{collate_c}}, id);
+CREATE INDEX customers_owner_name_key ON customers(owner_id, name_key{{collate_c}}, id);
+
 -- Corporate names are also found by a word they contain (恒信 finds
 -- 杭州恒信贸易有限公司). customer_name_grams holds every two-character piece
 -- of every corporate name; a search looks up the rarest piece of the word
