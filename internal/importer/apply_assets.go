@@ -11,7 +11,7 @@ import (
 // refKey identifies a customer reference in lookup maps.
 func refKey(r CustomerRef) string {
 	if r.SourceID != "" {
-		return "s\x00" + r.SourceID
+		return "s\x00" + r.SourceSystem + "\x00" + r.SourceID
 	}
 	return "i\x00" + r.IDType + "\x00" + r.IDIndex
 }
@@ -19,22 +19,24 @@ func refKey(r CustomerRef) string {
 // lookupCustomers resolves customer references (by the job's source ids or
 // by identity document), merged customers to their survivor.
 func (e *Engine) lookupCustomers(ctx context.Context, st *runState, refs []CustomerRef) (map[string]CustomerInfo, error) {
-	var ids []string
+	ids := map[string][]string{}
 	var docs []IdentityRef
 	for _, r := range refs {
 		if r.SourceID != "" {
-			ids = append(ids, r.SourceID)
+			ids[r.SourceSystem] = append(ids[r.SourceSystem], r.SourceID)
 		} else if r.IDIndex != "" {
 			docs = append(docs, IdentityRef{r.IDType, r.IDIndex})
 		}
 	}
 	out := map[string]CustomerInfo{}
-	bySource, err := e.store.CustomersBySource(ctx, st.job.SourceSystem, ids)
-	if err != nil {
-		return nil, err
-	}
-	for id, c := range bySource {
-		out["s\x00"+id] = c
+	for system, list := range ids {
+		bySource, err := e.store.CustomersBySource(ctx, system, list)
+		if err != nil {
+			return nil, err
+		}
+		for id, c := range bySource {
+			out["s\x00"+system+"\x00"+id] = c
+		}
 	}
 	byDoc, err := e.store.CustomersByIdentity(ctx, docs)
 	if err != nil {

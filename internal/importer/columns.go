@@ -64,6 +64,7 @@ var columns = map[string][]Column{
 		{Name: "source_system", Aliases: []string{"来源系统", "系统", "source"}},
 		{Name: "account_no", Required: true, Aliases: []string{"账号", "帐号", "账户号", "账户", "卡号", "account", "account_number", "card_no"}, Mask: vault.RuleAccountNo},
 		{Name: "customer_source_id", Aliases: []string{"客户号", "客户编号", "核心客户号", "customer_no", "cif", "cif_no"}},
+		{Name: "customer_source_system", Aliases: []string{"客户来源系统", "客户号所属系统"}},
 		{Name: "customer_id_type", Aliases: []string{"证件类型", "客户证件类型"}},
 		{Name: "customer_id_number", Aliases: []string{"证件号码", "客户证件号码", "身份证号", "统一社会信用代码"}, Mask: vault.RuleIDNumber},
 		{Name: "product_code", Required: true, Aliases: []string{"产品代码", "产品号", "产品编号", "product"}},
@@ -100,6 +101,7 @@ var columns = map[string][]Column{
 	},
 	KindRelationships: {
 		{Name: "source_system", Aliases: []string{"来源系统", "系统", "source"}},
+		{Name: "customer_source_system", Aliases: []string{"客户来源系统", "客户号所属系统"}},
 		{Name: "from_source_id", Aliases: []string{"客户号", "客户编号", "关系人客户号"}},
 		{Name: "from_id_type", Aliases: []string{"证件类型", "关系人证件类型"}},
 		{Name: "from_id_number", Aliases: []string{"证件号码", "关系人证件号码"}, Mask: vault.RuleIDNumber},
@@ -113,6 +115,7 @@ var columns = map[string][]Column{
 		{Name: "source_system", Aliases: []string{"来源系统", "系统", "source"}},
 		{Name: "event_id", Aliases: []string{"事件编号", "事件id", "流水号", "id"}},
 		{Name: "customer_source_id", Aliases: []string{"客户号", "客户编号", "customer_no", "cif"}},
+		{Name: "customer_source_system", Aliases: []string{"客户来源系统", "客户号所属系统"}},
 		{Name: "customer_id_type", Aliases: []string{"证件类型"}},
 		{Name: "customer_id_number", Aliases: []string{"证件号码", "身份证号"}, Mask: vault.RuleIDNumber},
 		{Name: "occurred_at", Required: true, Aliases: []string{"发生时间", "事件时间", "时间", "time"}},

@@ -17,7 +17,8 @@ import (
 // CustomerRef names a customer the way a source file can: by the source's
 // own customer number (in the job's source system) or by identity document.
 type CustomerRef struct {
-	SourceID string
+	SourceSystem string // whose customer number SourceID is (default: the job's source)
+	SourceID     string
 	IDType   string
 	IDIndex  string // blind index of the document number
 	// Display is how a reject names the reference (masked).
@@ -127,7 +128,15 @@ var (
 // identity-document pair of columns.
 func (p *parser) customerRef(rec record, idCol, typeCol, numCol string, probs *problems) CustomerRef {
 	if v := rec[idCol]; v != "" {
-		return CustomerRef{SourceID: v, Display: p.source + " customer " + quoted(v), Column: idCol}
+		system := p.source
+		if s := rec["customer_source_system"]; s != "" {
+			if !p.refs.Sources[s] {
+				probs.add("customer_source_system", quoted(s)+" is not a source system")
+				return CustomerRef{}
+			}
+			system = s
+		}
+		return CustomerRef{SourceSystem: system, SourceID: v, Display: system + " customer " + quoted(v), Column: idCol}
 	}
 	num := strings.ToUpper(rec[numCol])
 	if num == "" {
@@ -333,7 +342,7 @@ func (p *parser) relationship(line int64, rec record, probs *problems) (any, str
 	if !probs.ok() {
 		return nil, ""
 	}
-	return r, "rel\x00" + r.From.SourceID + r.From.IDIndex + "\x00" + r.To.SourceID + r.To.IDIndex + "\x00" + r.Kind
+	return r, "rel\x00" + r.From.SourceSystem + ":" + r.From.SourceID + r.From.IDIndex + "\x00" + r.To.SourceID + r.To.IDIndex + "\x00" + r.Kind
 }
 
 func (p *parser) event(line int64, rec record, probs *problems) (any, string) {

@@ -90,9 +90,22 @@ func (s *xlsxSource) Next() (Row, error) {
 			return Row{}, err
 		}
 		if !blank(cells) {
-			return Row{Line: s.row, Cells: cells}, nil
+			return Row{Line: s.row, Cells: s.fit(cells)}, nil
 		}
 	}
+}
+
+// fit pads a row to the header's width: a worksheet does not store empty
+// cells at the end of a row, so a short row is not a ragged one. Empty cells
+// beyond the header are dropped; non-empty ones are kept (and reported).
+func (s *xlsxSource) fit(cells []string) []string {
+	for len(cells) < len(s.header) {
+		cells = append(cells, "")
+	}
+	for len(cells) > len(s.header) && strings.TrimSpace(cells[len(cells)-1]) == "" {
+		cells = cells[:len(cells)-1]
+	}
+	return cells
 }
 
 func (s *xlsxSource) Close() error {
