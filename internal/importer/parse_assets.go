@@ -19,8 +19,8 @@ import (
 type CustomerRef struct {
 	SourceSystem string // whose customer number SourceID is (default: the job's source)
 	SourceID     string
-	IDType   string
-	IDIndex  string // blind index of the document number
+	IDType       string
+	IDIndex      string // blind index of the document number
 	// Display is how a reject names the reference (masked).
 	Display string
 	Column  string // the column a failed reference is reported against
