@@ -106,40 +106,53 @@ func (s *Service) Preview(ctx context.Context, version int) (Distribution, error
 	return d, nil
 }
 
+// windowMetrics is one preview window: stored metrics and fresh ones.
+type windowMetrics struct {
+	stored []Stored
+	fresh  []Stored
+}
+
 // eachMetrics calls fn with every customer's metrics: stored ones, or fresh
-// ones for customers never evaluated.
+// ones for customers never evaluated. Windows are read ahead while one is
+// tallied.
 func (s *Service) eachMetrics(ctx context.Context, d *Distribution, fn func(Subject, Metrics)) error {
 	lo, hi, err := s.store.CustomerIDBounds(ctx)
 	if err != nil || hi == 0 {
 		return err
 	}
 	w := NewWindow(s.clock.Now(), s.loc)
-	for from := lo; from <= hi; from += previewWindow {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	load := func(ctx context.Context, i int) (windowMetrics, error) {
+		from := lo + int64(i)*previewWindow
+		var out windowMetrics
 		stored, missing, err := s.store.StoredMetrics(ctx, from, from+previewWindow)
 		if err != nil {
-			return fmt.Errorf("preview: %w", err)
+			return out, fmt.Errorf("preview: %w", err)
 		}
-		for _, st := range stored {
+		out.stored = stored
+		for chunk := range slices.Chunk(missing, 500) {
+			b, err := s.store.LoadBatch(ctx, Selection{IDs: chunk}, w.Since)
+			if err != nil {
+				return out, fmt.Errorf("preview: %w", err)
+			}
+			ms := b.Metrics(w)
+			for _, subj := range b.Subjects {
+				out.fresh = append(out.fresh, Stored{Subject: subj, Metrics: ms[subj.ID]})
+			}
+		}
+		return out, nil
+	}
+	return inOrder(ctx, int((hi-lo)/previewWindow)+1, loaders, load, func(_ int, wm windowMetrics) error {
+		for _, st := range wm.stored {
 			fn(st.Subject, st.Metrics)
 			if d.MetricsAsOf == nil || st.ComputedAt.Before(*d.MetricsAsOf) {
 				at := st.ComputedAt
 				d.MetricsAsOf = &at
 			}
 		}
-		for chunk := range slices.Chunk(missing, 500) {
-			b, err := s.store.LoadBatch(ctx, Selection{IDs: chunk}, w.Since)
-			if err != nil {
-				return fmt.Errorf("preview: %w", err)
-			}
-			ms := b.Metrics(w)
-			for _, subj := range b.Subjects {
-				fn(subj, ms[subj.ID])
-				d.Fresh++
-			}
+		for _, st := range wm.fresh {
+			fn(st.Subject, st.Metrics)
+			d.Fresh++
 		}
-	}
-	return nil
+		return nil
+	})
 }

@@ -65,7 +65,7 @@ func (s *Service) RecomputeCustomers(ctx context.Context, ids []int64) (Result, 
 	ids = slices.Compact(ids)
 	w := NewWindow(s.clock.Now(), s.loc)
 	for chunk := range slices.Chunk(ids, min(s.batchSize, 500)) {
-		n, changed, err := s.recomputeBatch(ctx, active, Selection{IDs: chunk}, w, TriggerChange, nil)
+		n, changed, err := s.recomputeBatch(ctx, active, Selection{IDs: chunk}, w, TriggerChange)
 		if err != nil {
 			return res, err
 		}
@@ -75,15 +75,20 @@ func (s *Service) RecomputeCustomers(ctx context.Context, ids []int64) (Result, 
 	return res, nil
 }
 
-// recomputeBatch loads, evaluates and saves one batch in one transaction;
-// within, if set, runs in that transaction too (a run's progress), so a
-// batch costs one commit.
-func (s *Service) recomputeBatch(ctx context.Context, active Version, sel Selection, w Window, trigger string,
-	within func(ctx context.Context, customers, changed int) error) (int, int, error) {
+// recomputeBatch loads, evaluates and saves one batch.
+func (s *Service) recomputeBatch(ctx context.Context, active Version, sel Selection, w Window, trigger string) (int, int, error) {
 	b, err := s.store.LoadBatch(ctx, sel, w.Since)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recompute levels: %w", err)
 	}
+	return s.applyBatch(ctx, active, b, w, trigger, nil)
+}
+
+// applyBatch evaluates a loaded batch and saves it in one transaction;
+// within, if set, runs in that transaction too (a run's progress), so a
+// batch costs one commit.
+func (s *Service) applyBatch(ctx context.Context, active Version, b Batch, w Window, trigger string,
+	within func(ctx context.Context, customers, changed int) error) (int, int, error) {
 	if len(b.Subjects) == 0 {
 		return 0, 0, nil
 	}
@@ -96,7 +101,8 @@ func (s *Service) recomputeBatch(ctx context.Context, active Version, sel Select
 			Contribution: m.Contribution(active.Rule.Contribution), Reasons: reasons})
 	}
 	var changed int
-	err = s.tx.WithTx(ctx, func(ctx context.Context) error {
+	err := s.tx.WithTx(ctx, func(ctx context.Context) error {
+		var err error
 		if changed, err = s.store.SaveOutcomes(ctx, outs, trigger, w.Now); err != nil || within == nil {
 			return err
 		}
@@ -189,28 +195,32 @@ func (s *Service) execute(ctx context.Context, run Run) (Run, error) {
 	return run, errors.Join(ferr, rerr)
 }
 
-// allBatches walks the customer ids in windows of batchSize.
+// allBatches walks the customer ids in windows of batchSize, reading the
+// next windows while one is evaluated and saved.
 func (s *Service) allBatches(ctx context.Context, active Version, run *Run) error {
 	lo, hi, err := s.store.CustomerIDBounds(ctx)
 	if err != nil || hi == 0 {
 		return err
 	}
 	w := NewWindow(s.clock.Now(), s.loc)
-	for from := lo; from <= hi; from += int64(s.batchSize) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		_, _, err := s.recomputeBatch(ctx, active, Selection{From: from, To: from + int64(s.batchSize)}, w, run.Trigger,
-			func(ctx context.Context, n, changed int) error {
-				run.Customers += int64(n)
-				run.Changed += int64(changed)
-				return s.store.ProgressRun(ctx, run.ID, s.clock.Now(), run.Customers, run.Changed)
-			})
+	size := int64(s.batchSize)
+	windows := int((hi-lo)/size) + 1
+	load := func(ctx context.Context, i int) (Batch, error) {
+		from := lo + int64(i)*size
+		b, err := s.store.LoadBatch(ctx, Selection{From: from, To: from + size}, w.Since)
 		if err != nil {
-			return err
+			return b, fmt.Errorf("recompute levels: %w", err)
 		}
+		return b, nil
 	}
-	return nil
+	return inOrder(ctx, windows, loaders, load, func(_ int, b Batch) error {
+		_, _, err := s.applyBatch(ctx, active, b, w, run.Trigger, func(ctx context.Context, n, changed int) error {
+			run.Customers += int64(n)
+			run.Changed += int64(changed)
+			return s.store.ProgressRun(ctx, run.ID, s.clock.Now(), run.Customers, run.Changed)
+		})
+		return err
+	})
 }
 
 // Runs lists recent recompute runs, newest first, for rule managers.
