@@ -370,4 +370,3 @@ func (s *MergeStore) DecideDuplicate(ctx context.Context, id int64, from, to str
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
-
