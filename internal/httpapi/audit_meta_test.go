@@ -14,7 +14,8 @@ import (
 // customerBearing reports whether a route reads or changes customer data (or
 // the trail about it), and so must leave exactly one audit record per call.
 func customerBearing(pattern string) bool {
-	return strings.Contains(pattern, "/customers") || strings.Contains(pattern, "/audit")
+	return strings.Contains(pattern, "/customers") || strings.Contains(pattern, "/audit") ||
+		strings.Contains(pattern, "/duplicates") || strings.Contains(pattern, "/merges")
 }
 
 // TestEveryCustomerRouteAuditsOnce walks the route table: every route that
@@ -57,6 +58,9 @@ func TestEveryCustomerRouteAuditsOnce(t *testing.T) {
 			"GET /api/v1/customers/{id}/level": {method: "GET", path: a1 + "/level", token: auditor.token},
 		}
 		for k, v := range c360AuditRequests(t, e, auditor.token) {
+			requests[k] = v
+		}
+		for k, v := range mergeAuditRequests(e, manager.token) {
 			requests[k] = v
 		}
 		for _, pattern := range httpapi.RoutePatterns() {

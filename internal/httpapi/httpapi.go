@@ -15,6 +15,8 @@ import (
 	"kehu/internal/c360"
 	"kehu/internal/customer"
 	"kehu/internal/governance"
+	"kehu/internal/identity"
+	"kehu/internal/importer"
 	"kehu/internal/ingest"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
@@ -58,6 +60,11 @@ type Deps struct {
 	Tags         *tag.Service
 	// Ingest applies feed batches from source systems (docs/INGEST.md).
 	Ingest *ingest.Service
+	// Merger serves the suspected-duplicate review: merge, dismiss, undo.
+	Merger *identity.Merger
+	// Imports runs batch imports of source-system files (docs/IMPORT.md);
+	// nil answers 404 on their routes.
+	Imports *importer.Service
 	// Levels is the customer-level engine; Dictionary and Quality the data
 	// dictionary and data-quality results (docs/GOVERNANCE.md). nil answers
 	// 404 on their routes.

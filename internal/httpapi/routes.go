@@ -34,7 +34,9 @@ func routes() []route {
 		foundationRoutes(),
 		c360Routes(),
 		ingestRoutes(),
+		mergeRoutes(),
 		governanceRoutes(),
+		importRoutes(),
 	)
 }
 
