@@ -18,6 +18,7 @@ import (
 	"kehu/internal/customer"
 	"kehu/internal/governance"
 	"kehu/internal/i18n"
+	"kehu/internal/identity"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
 	"kehu/internal/level"
@@ -60,6 +61,8 @@ type Deps struct {
 	Levels     *level.Service
 	Dictionary *governance.Dictionary
 	Quality    *governance.Quality
+	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.
+	Merger *identity.Merger
 }
 
 // server is the UI handler; it is immutable after New, so it needs no locks.
@@ -138,6 +141,7 @@ func (s *server) routes() http.Handler {
 	s.ownersRoutes(mux)
 	s.c360Routes(mux)
 	s.governanceRoutes(mux)
+	s.duplicatesRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
 }
