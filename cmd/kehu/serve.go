@@ -49,6 +49,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	sec := securityFlags(fs)
 	priv := privacyFlags(fs)
 	c3 := c360Flags(fs)
+	ing := ingestFlags(fs)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -60,6 +61,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if err := c3.validate(); err != nil {
+		return err
+	}
+	if err := ing.validate(); err != nil {
 		return err
 	}
 	logger, err := newLogger(e, c.logLevel, c.logFormat)
@@ -84,7 +88,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// Levels, the data dictionary and data quality, with the nightly
 	// scheduler (02:00 Asia/Shanghai) that stops with the server.
 	gov := newGovernanceSet(ctx)
-	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3, gov)
+	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3, gov, ing)
 	if err != nil {
 		return err
 	}
@@ -112,7 +116,7 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 // buildHandler wires the services to the API and the UI: the one place where
 // the packages meet.
 func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *securityConfig,
-	privacyCfg privacy.Config, c3 *c360Config, gov *governanceSet) (http.Handler, error) {
+	privacyCfg privacy.Config, c3 *c360Config, gov *governanceSet, ing *ingestConfig) (http.Handler, error) {
 	clock := kehu.SystemClock{}
 	trail := audit.NewLog(db.Audit(), db, clock)
 	authCfg := auth.DefaultConfig
@@ -145,16 +149,26 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		_, err := svc360.tags.RecomputeAll(ctx, nil)
 		return err
 	})
+	// Feeds (--ingest-*) and the duplicate review (docs/INGEST.md, docs/IMPORT.md).
+	if ing == nil {
+		ing = defaultIngestConfig()
+	}
+	ingSvc := ing.services(db, clock, trail, customers, gov.levels)
+	gov.addJob("ingest-keys", func(ctx context.Context) error {
+		_, err := ingSvc.feeds.Purge(ctx)
+		return err
+	})
 	metrics := httpapi.NewMetrics()
 	api := httpapi.New(httpapi.Deps{Auth: authSvc, Customers: customers, Entitlements: entitlements, Orgs: orgs, Ready: db.Ping,
 		Logger: logger, Clock: clock, SecureCookies: secureCookies, Metrics: metrics,
 		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
-		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality})
+		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
+		Ingest: ingSvc.feeds, Merger: ingSvc.merger})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
-		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality})
+		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality, Merger: ingSvc.merger})
 	if err != nil {
 		return nil, err
 	}
