@@ -36,7 +36,6 @@ func routes() []route {
 		ingestRoutes(),
 		mergeRoutes(),
 		governanceRoutes(),
-		importRoutes(),
 	)
 }
 
