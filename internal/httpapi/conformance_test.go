@@ -67,6 +67,9 @@ func TestConformance(t *testing.T) {
 	for k, v := range c360Uncovered {
 		uncovered[k] = v
 	}
+	for k, v := range importUncovered {
+		uncovered[k] = v
+	}
 	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		walk(t, e)
@@ -168,6 +171,7 @@ func walk(t *testing.T, e *env) {
 	calls = append(calls, c360Calls(t, e)...)
 	calls = append(calls, ingestCalls(e)...)
 	calls = append(calls, mergeCalls(e)...)
+	calls = append(calls, importCalls(t, e)...)
 	for _, c := range calls {
 		if r := e.do(c); r.Code >= 500 {
 			t.Errorf("%s %s: %d %s", c.method, c.path, r.Code, r.Body)

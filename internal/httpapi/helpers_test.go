@@ -77,6 +77,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Merger: b.Merger(),
 		C360:   b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
 		Levels: e.levels, Dictionary: b.DictionaryService(), Quality: e.quality,
+		Imports: b.ImportService(t, importMaxBytes), // small, so the walk can send a file too large
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)
 	return e

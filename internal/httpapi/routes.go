@@ -36,6 +36,7 @@ func routes() []route {
 		ingestRoutes(),
 		mergeRoutes(),
 		governanceRoutes(),
+		importRoutes(),
 	)
 }
 

@@ -65,37 +65,50 @@ type pending struct {
 
 var uploadIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-// Preview stores an upload for a later start and previews it.
-func (s *Service) Preview(ctx context.Context, u Upload) (Preview, error) {
+// Stage stores an upload for a later preview or start and returns its id:
+// the API reads a multipart body's file before it has seen every field, and
+// the UI previews a file before it is imported. Uploads not started within
+// a day are removed.
+func (s *Service) Stage(ctx context.Context, fileName string, body io.Reader) (string, error) {
 	a, err := s.actor(ctx)
 	if err != nil {
-		return Preview{}, err
+		return "", err
 	}
-	if err := s.checkUpload(ctx, &u); err != nil {
-		return Preview{}, err
-	}
-	f, err := s.save(u.Body)
+	f, err := s.save(body)
 	if err != nil {
-		return Preview{}, err
+		return "", err
 	}
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
-	meta := pending{Owner: a.UserID, FileName: u.FileName, SHA256: f.sha256, Size: f.size, Created: s.clock.Now()}
+	meta := pending{Owner: a.UserID, FileName: cleanFileName(fileName), SHA256: f.sha256, Size: f.size, Created: s.clock.Now()}
 	raw, _ := json.Marshal(meta)
 	if err := os.WriteFile(s.pendingPath(id)+".json", raw, 0o600); err != nil {
 		os.Remove(f.path)
-		return Preview{}, kehu.Errorf(kehu.EUNAVAILABLE, "cannot store the upload: %v", err)
+		return "", kehu.Errorf(kehu.EUNAVAILABLE, "cannot store the upload: %v", err)
 	}
 	if err := os.Rename(f.path, s.pendingPath(id)); err != nil {
 		os.Remove(f.path)
-		return Preview{}, kehu.Errorf(kehu.EUNAVAILABLE, "cannot store the upload: %v", err)
+		s.dropPending(id)
+		return "", kehu.Errorf(kehu.EUNAVAILABLE, "cannot store the upload: %v", err)
 	}
-	return s.preview(ctx, id, meta, u.Kind, u.SourceSystem, u.Mapping)
+	return id, nil
 }
 
-// PreviewStored previews a stored upload again, with another kind, source or
-// mapping (the mapping step's "check again").
+// Preview stages an upload and previews it.
+func (s *Service) Preview(ctx context.Context, u Upload) (Preview, error) {
+	if err := s.checkUpload(ctx, &u); err != nil {
+		return Preview{}, err
+	}
+	id, err := s.Stage(ctx, u.FileName, u.Body)
+	if err != nil {
+		return Preview{}, err
+	}
+	return s.PreviewStored(ctx, id, u.Kind, u.SourceSystem, u.Mapping)
+}
+
+// PreviewStored previews a staged upload, with a kind, source and mapping
+// (the mapping step's "check again").
 func (s *Service) PreviewStored(ctx context.Context, uploadID, kind, source string, mapping map[string]string) (Preview, error) {
 	meta, err := s.pendingFor(ctx, uploadID)
 	if err != nil {
@@ -108,22 +121,27 @@ func (s *Service) PreviewStored(ctx context.Context, uploadID, kind, source stri
 	return s.preview(ctx, uploadID, meta, kind, source, mapping)
 }
 
-// SubmitStored queues the import of a stored upload.
+// SubmitStored queues the import of a staged upload; the file moves to the
+// job without being copied.
 func (s *Service) SubmitStored(ctx context.Context, uploadID, kind, source string, mapping map[string]string) (Job, error) {
 	meta, err := s.pendingFor(ctx, uploadID)
 	if err != nil {
 		return Job{}, err
 	}
-	f, err := os.Open(s.pendingPath(uploadID))
-	if err != nil {
+	u := Upload{Kind: kind, SourceSystem: source, Mapping: mapping, FileName: meta.FileName}
+	if err := s.checkUpload(ctx, &u); err != nil {
+		return Job{}, err
+	}
+	// A wrong mapping keeps the upload, so the user can fix it and retry.
+	if err := checkFile(s.pendingPath(uploadID), kind, mapping); err != nil {
+		return Job{}, err
+	}
+	path := filepath.Join(s.dir, "job-"+uploadID)
+	if err := os.Rename(s.pendingPath(uploadID), path); err != nil {
 		return Job{}, kehu.Errorf(kehu.ENOTFOUND, "the upload has expired: upload the file again")
 	}
-	defer f.Close()
-	j, err := s.Submit(ctx, Upload{Kind: kind, SourceSystem: source, Mapping: mapping, FileName: meta.FileName, Body: f})
-	if err == nil {
-		s.dropPending(uploadID)
-	}
-	return j, err
+	s.dropPending(uploadID)
+	return s.submitFile(ctx, u, saved{path: path, sha256: meta.SHA256, size: meta.Size})
 }
 
 func (s *Service) pendingPath(id string) string { return filepath.Join(s.dir, "pending-"+id) }

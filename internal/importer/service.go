@@ -96,6 +96,13 @@ type saved struct {
 	size   int64
 }
 
+// TooLargeError refuses an upload larger than the configured limit.
+type TooLargeError struct{ Max int64 }
+
+func (e *TooLargeError) Error() string {
+	return "the file is larger than " + byteSize(e.Max) + "; split it"
+}
+
 // save streams body into a new file in dir, hashing it, and refuses it once
 // it passes maxBytes: an upload never sits in memory.
 func (s *Service) save(body io.Reader) (saved, error) {
@@ -112,16 +119,13 @@ func (s *Service) save(body io.Reader) (saved, error) {
 		err = cerr
 	}
 	if err == nil && n > s.maxBytes {
-		err = kehu.Errorf(kehu.EINVALID, "the file is larger than %s; split it", byteSize(s.maxBytes))
+		err = &TooLargeError{Max: s.maxBytes}
 	}
 	if err == nil && n == 0 {
 		err = kehu.Errorf(kehu.EINVALID, "the file is empty")
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		if kehu.ErrorCode(err) == kehu.EINTERNAL {
-			err = kehu.Errorf(kehu.EINVALID, "the upload was interrupted: %v", err)
-		}
 		return saved{}, err
 	}
 	return saved{path: f.Name(), sha256: hex.EncodeToString(h.Sum(nil)), size: n}, nil
@@ -177,8 +181,7 @@ func cleanFileName(name string) string {
 // file is refused at once. The same file of the same kind while its import
 // is queued or running is refused (ECONFLICT).
 func (s *Service) Submit(ctx context.Context, u Upload) (Job, error) {
-	a, err := s.actor(ctx)
-	if err != nil {
+	if _, err := s.actor(ctx); err != nil {
 		return Job{}, err
 	}
 	if err := s.checkUpload(ctx, &u); err != nil {
@@ -186,6 +189,17 @@ func (s *Service) Submit(ctx context.Context, u Upload) (Job, error) {
 	}
 	f, err := s.save(u.Body)
 	if err != nil {
+		return Job{}, err
+	}
+	return s.submitFile(ctx, u, f)
+}
+
+// submitFile queues the import of a stored file, which it owns from now on
+// (removed when refused).
+func (s *Service) submitFile(ctx context.Context, u Upload, f saved) (Job, error) {
+	a, err := s.actor(ctx)
+	if err != nil {
+		os.Remove(f.path)
 		return Job{}, err
 	}
 	if err := checkFile(f.path, u.Kind, u.Mapping); err != nil {

@@ -34,12 +34,13 @@ func (b *Bank) ImportEngine(t testing.TB, batch int) *importer.Engine {
 		}})
 }
 
-// ImportService returns the import service (uploads in t.TempDir()) with
-// its runner started for the test's lifetime.
-func (b *Bank) ImportService(t testing.TB) *importer.Service {
+// ImportService returns the import service (uploads in t.TempDir(), at
+// most maxBytes; 0: the default) with its runner started for the test's
+// lifetime.
+func (b *Bank) ImportService(t testing.TB, maxBytes int64) *importer.Service {
 	t.Helper()
 	svc := importer.NewService(importer.ServiceDeps{Engine: b.ImportEngine(t, 0), Customers: b.CustomerService(),
-		Dir: t.TempDir()})
+		Dir: t.TempDir(), MaxBytes: maxBytes})
 	r := importer.NewRunner(svc, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.Start(ctx)
