@@ -191,6 +191,31 @@ func TestSearchIsScoped(t *testing.T) {
 				t.Errorf("%s searching %q = %v, want %v", tt.user, tt.q, got, tt.want)
 			}
 		}
+		// A company that changes RM or outlet is found by its new people
+		// only (the pieces table follows org_id and owner_id).
+		rmA2, rmA := sb.Users["rm_a2"].ID, sb.Users["rm_a"].ID
+		if _, err := sb.svc.Update(sb.As("admin"), c["hengxin_hz"].ID, customer.Update{OwnerID: &rmA2}); err != nil {
+			t.Fatal(err)
+		}
+		outletA := sb.OutletA.ID
+		if _, err := sb.svc.Update(sb.As("admin"), c["hengxin_cq"].ID, customer.Update{OrgID: &outletA, OwnerID: &rmA}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			user, q string
+			want    []string
+		}{
+			{"rm_a", "恒信", []string{"hengxin_cq"}},
+			{"rm_a2", "恒信", []string{"hengxin_hz"}},
+			{"rm_b", "恒信", []string{"hengxin"}},
+			{"teller_a", "贸易", []string{"hengxin_hz", "hengxin_cq"}},
+			{"teller_b", "贸易", nil},
+		} {
+			got := sb.search(t, tt.user, tt.q, 50)
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("after the moves, %s searching %q = %v, want %v", tt.user, tt.q, got, tt.want)
+			}
+		}
 	})
 }
 

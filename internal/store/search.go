@@ -75,9 +75,10 @@ func searchClasses(d Dialect, k *vault.Keyring, q search.Query) []searchClass {
 }
 
 // containsClass is the corporate-name word class: the rows holding the
-// word's rarest two-character piece, checked for the whole word. ok is
-// false when some piece occurs in no name, so nothing can match.
-func (s *CustomerStore) containsClass(ctx context.Context, q search.Query) (searchClass, bool, error) {
+// word's rarest two-character piece, narrowed to the scope on the pieces
+// table itself (it carries org_id and owner_id), checked for the whole
+// word. ok is false when some piece occurs in no name, so nothing can match.
+func (s *CustomerStore) containsClass(ctx context.Context, q search.Query, scope customer.ScopeFilter) (searchClass, bool, error) {
 	best, bestN := "", -1
 	for _, g := range q.Grams {
 		var n int
@@ -95,9 +96,37 @@ func (s *CustomerStore) containsClass(ctx context.Context, q search.Query) (sear
 		}
 	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q.Contains) + "%"
-	return searchClass{rank: rankContains, args: []any{best, like},
-		// Only companies have pieces (the triggers), so no type test.
-		cond: `c.id IN (SELECT customer_id FROM customer_name_grams WHERE gram = ?) AND c.name LIKE ? ESCAPE '\'`}, true, nil
+	inScope, args := gramScope(s.db.dialect, scope)
+	// Only companies have pieces (the triggers), so no type test.
+	return searchClass{rank: rankContains, args: append(append([]any{best}, args...), like),
+		cond: "c.id IN (SELECT g.customer_id FROM customer_name_grams g WHERE g.gram = ?" + inScope +
+			`) AND c.name LIKE ? ESCAPE '\'`}, true, nil
+}
+
+// gramScope narrows the pieces table to the scope as scopeWhere narrows
+// customers: " AND (...)" with "?" placeholders, "" for the whole bank. It
+// only saves work: the customer rows it lets through are still checked by
+// scopeWhere, so it can never widen what a user sees.
+func gramScope(d Dialect, s customer.ScopeFilter) (string, []any) {
+	var conds []string
+	var args []any
+	switch {
+	case s.OwnerID != 0:
+		conds, args = append(conds, "(g.owner_id = ? OR g.customer_id IN (SELECT customer_id FROM customer_secondary_rms WHERE user_id = ?))"),
+			append(args, s.OwnerID, s.OwnerID)
+	case s.OrgID != 0:
+		conds, args = append(conds, "g.org_id = ?"), append(args, s.OrgID)
+	case s.OrgPath != "":
+		conds, args = append(conds, "g.org_id IN (SELECT id FROM orgs WHERE "+d.Prefix("path")+")"),
+			append(args, s.OrgPath, s.OrgPath+"\U0010FFFF")
+	default:
+		return "", nil
+	}
+	if s.GrantedTo != 0 {
+		conds, args = append(conds, "g.customer_id IN (SELECT customer_id FROM access_grants WHERE user_id = ? AND scope = 'customer'"+
+			" AND expires_at > ? AND revoked_at IS NULL)"), append(args, s.GrantedTo, s.Now)
+	}
+	return " AND (" + strings.Join(conds, " OR ") + ")", args
 }
 
 // hit is a row of a search page with its place in the ranked order.
@@ -115,7 +144,7 @@ func (s *CustomerStore) search(ctx context.Context, k *vault.Keyring, f customer
 	q := search.Parse(f.Query)
 	classes := searchClasses(s.db.dialect, k, q)
 	if q.Contains != "" {
-		c, ok, err := s.containsClass(ctx, q)
+		c, ok, err := s.containsClass(ctx, q, f.Scope)
 		if err != nil {
 			return customer.Page{Total: -1}, err
 		}
