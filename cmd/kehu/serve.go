@@ -16,6 +16,7 @@ import (
 	"kehu/internal/auth"
 	"kehu/internal/customer"
 	"kehu/internal/httpapi"
+	"kehu/internal/identity"
 	"kehu/internal/kehu"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
@@ -50,6 +51,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	priv := privacyFlags(fs)
 	c3 := c360Flags(fs)
 	ing := ingestFlags(fs)
+	imp := importServeFlags(fs)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -64,6 +66,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if err := ing.validate(); err != nil {
+		return err
+	}
+	if err := imp.validate(c.dbURL); err != nil {
 		return err
 	}
 	logger, err := newLogger(e, c.logLevel, c.logFormat)
@@ -88,12 +93,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// Levels, the data dictionary and data quality, with the nightly
 	// scheduler (02:00 Asia/Shanghai) that stops with the server.
 	gov := newGovernanceSet(ctx)
-	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3, gov, ing)
+	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3, gov, ing, imp)
 	if err != nil {
 		return err
 	}
 	wait := gov.start()
 	defer wait()
+	// Import jobs run in this process until it stops (docs/IMPORT.md).
+	defer imp.start(ctx)()
 	return listenAndServe(ctx, e, logger, c.addr, handler, sec)
 }
 
@@ -116,7 +123,7 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 // buildHandler wires the services to the API and the UI: the one place where
 // the packages meet.
 func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *securityConfig,
-	privacyCfg privacy.Config, c3 *c360Config, gov *governanceSet, ing *ingestConfig) (http.Handler, error) {
+	privacyCfg privacy.Config, c3 *c360Config, gov *governanceSet, ing *ingestConfig, imp *importServeConfig) (http.Handler, error) {
 	clock := kehu.SystemClock{}
 	trail := audit.NewLog(db.Audit(), db, clock)
 	authCfg := auth.DefaultConfig
@@ -132,7 +139,10 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	}
 	// A c2_fields grant lets its holder unmask that customer without
 	// customer.unmask (docs/SECURITY.md).
-	customers := customer.NewService(customer.Deps{Store: db.Customers(), Clock: clock, Audit: trail, Tx: db,
+	// Edits through Kehu record their provenance ("kehu"), so imports do not
+	// undo a person's correction (docs/IMPORT.md).
+	customers := customer.NewService(customer.Deps{Store: identity.TrackEdits(db.Customers(), db.Identity(), clock),
+		Clock: clock, Audit: trail, Tx: db,
 		Grants: entitlement.NewGrants(db.Entitlements(), clock)})
 	orgs := org.NewService(db.Orgs())
 	entitlements := entitlement.NewService(entitlement.Deps{Store: db.Entitlements(), Clock: clock, Audit: trail,
@@ -158,13 +168,17 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		_, err := ingSvc.feeds.Purge(ctx)
 		return err
 	})
+	imports, err := imp.services(db, clock, trail, customers, gov.levels, logger)
+	if err != nil {
+		return nil, err
+	}
 	metrics := httpapi.NewMetrics()
 	api := httpapi.New(httpapi.Deps{Auth: authSvc, Customers: customers, Entitlements: entitlements, Orgs: orgs, Ready: db.Ping,
 		Logger: logger, Clock: clock, SecureCookies: secureCookies, Metrics: metrics,
 		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
-		Ingest: ingSvc.feeds, Merger: ingSvc.merger})
+		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
