@@ -152,3 +152,8 @@ func mustReject(t testing.TB, rs []importer.Reject, line int64, col, contains st
 		t.Errorf("reject at line %d %s: %q does not say %q", line, col, r.Reason, contains)
 	}
 }
+
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"kehu/internal/access"
 	"kehu/internal/audit"
 	"kehu/internal/customer"
+	"kehu/internal/identity"
 	"kehu/internal/kehu"
 )
 
@@ -36,6 +38,9 @@ type Service struct {
 	dir       string
 	maxBytes  int64
 	runner    *Runner
+
+	mu        sync.Mutex
+	lastLines map[int64]int64 // per job: the last line of its file, for Percent
 }
 
 // ServiceDeps are the collaborators of a Service.
@@ -60,7 +65,7 @@ func NewService(d ServiceDeps) *Service {
 	}
 	e := d.Engine
 	return &Service{engine: e, store: e.store, customers: d.Customers, audit: e.audit, tx: e.tx, clock: e.clock,
-		dir: d.Dir, maxBytes: d.MaxBytes}
+		dir: d.Dir, maxBytes: d.MaxBytes, lastLines: map[int64]int64{}}
 }
 
 // MaxBytes is the largest upload accepted.
@@ -436,4 +441,52 @@ func rollbackChanges(r RollbackResult) []audit.Change {
 // describeJob is a one-line summary for logs (no personal data).
 func describeJob(j Job) string {
 	return fmt.Sprintf("job %d (%s from %s, %d bytes)", j.ID, j.Kind, j.SourceSystem, j.FileSize)
+}
+
+// SourceSystems lists the systems files may come from, most trusted first
+// (without "kehu", which stands for edits in Kehu itself).
+func (s *Service) SourceSystems(ctx context.Context) ([]identity.SourceSystem, error) {
+	if _, err := s.actor(ctx); err != nil {
+		return nil, err
+	}
+	all, err := s.engine.identity.SourceSystems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, x := range all {
+		if x.Code != identity.SourceKehu {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// Percent estimates how far a job has come, from its checkpoint and the
+// last line of its file (counted once per job and remembered): 100 when it
+// is finished, -1 when unknown (the file is gone).
+func (s *Service) Percent(j Job) int {
+	switch j.Status {
+	case StatusDone, StatusRolledBack:
+		return 100
+	case StatusQueued:
+		return 0
+	}
+	s.mu.Lock()
+	last, ok := s.lastLines[j.ID]
+	s.mu.Unlock()
+	if !ok {
+		n, err := LastLine(j.FilePath)
+		if err != nil {
+			return -1
+		}
+		last = n
+		s.mu.Lock()
+		s.lastLines[j.ID] = n
+		s.mu.Unlock()
+	}
+	if last <= 1 {
+		return 0
+	}
+	return int(min(100, max(0, (j.CheckpointLine-1)*100/(last-1))))
 }

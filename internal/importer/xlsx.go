@@ -124,3 +124,26 @@ func blank(cells []string) bool {
 	}
 	return true
 }
+
+// xlsxLastRow reads the first worksheet's dimension ("A1:M5000" → 5000).
+func xlsxLastRow(path string) (int64, error) {
+	f, err := excelize.OpenFile(path, xlsxLimits)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return 0, errors.New("no worksheet")
+	}
+	dim, err := f.GetSheetDimension(sheets[0])
+	if err != nil {
+		return 0, err
+	}
+	_, last, ok := strings.Cut(dim, ":")
+	if !ok {
+		return 1, nil
+	}
+	_, row, err := excelize.CellNameToCoordinates(last)
+	return int64(row), err
+}
