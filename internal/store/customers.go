@@ -89,7 +89,15 @@ func (w *where) sql() string {
 // engines. "Own" customers include those the user is a secondary RM of; an
 // active access grant (approved request or break glass, unrevoked, expiring
 // after s.Now) adds its customer to any restricted scope.
-func scopeWhere(d Dialect, w *where, s customer.ScopeFilter) {
+func scopeWhere(d Dialect, w *where, s customer.ScopeFilter) { scopeWhereBy(d, w, s, true) }
+
+// scopeWhereBy is scopeWhere; with orgIndex false the subtree test is
+// written so no index serves it (unary +, valid on both engines), for the
+// search of a wide subtree (search.go, wideSubtree): walking the name index
+// in order and testing the organisation from the index entry stops after a
+// page, where the organisation index would gather and sort every match of
+// every outlet first.
+func scopeWhereBy(d Dialect, w *where, s customer.ScopeFilter, orgIndex bool) {
 	var base where
 	base.args = w.args
 	switch {
@@ -99,7 +107,11 @@ func scopeWhere(d Dialect, w *where, s customer.ScopeFilter) {
 	case s.OrgID != 0:
 		base.add("c.org_id = ?", s.OrgID)
 	case s.OrgPath != "":
-		base.add("c.org_id IN (SELECT id FROM orgs WHERE "+d.Prefix("path")+")", s.OrgPath, s.OrgPath+"\U0010FFFF")
+		col := "c.org_id"
+		if !orgIndex {
+			col = "+c.org_id"
+		}
+		base.add(col+" IN (SELECT id FROM orgs WHERE "+d.Prefix("path")+")", s.OrgPath, s.OrgPath+"\U0010FFFF")
 	default:
 		return
 	}
@@ -120,7 +132,14 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 		return customer.Page{}, err
 	}
 	var w where
-	scopeWhere(s.db.dialect, &w, f.Scope)
+	search := strings.TrimSpace(f.Query) != ""
+	wide := false
+	if search && f.Scope.OrgPath != "" {
+		if wide, err = s.wideSubtree(ctx, f.Scope.OrgPath); err != nil {
+			return customer.Page{}, err
+		}
+	}
+	scopeWhereBy(s.db.dialect, &w, f.Scope, !wide)
 	if f.Type != "" {
 		w.add("c.type = ?", f.Type)
 	}
@@ -130,7 +149,7 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 	if f.Tag != "" {
 		tagWhere(&w, f.Tag, f.Now)
 	}
-	if strings.TrimSpace(f.Query) != "" {
+	if search {
 		return s.search(ctx, k, f, w) // ranked by kind of match, see search.go
 	}
 	page := customer.Page{Total: -1}
@@ -176,7 +195,7 @@ func (s *CustomerStore) GetCustomer(ctx context.Context, id int64, scope custome
 	var w where
 	w.add("c.id = ?", id)
 	scopeWhere(s.db.dialect, &w, scope)
-	c, err := scanCustomer(k, s.db.reader(ctx).QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers c"+w.sql(), w.args...))
+	c, err := scanCustomer(k, s.db.hotReader(ctx).QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers c"+w.sql(), w.args...))
 	if err != nil {
 		return customer.Customer{}, notFound(err, "customer")
 	}

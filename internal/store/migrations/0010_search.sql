@@ -7,7 +7,13 @@
 -- step, since the key needs the pinyin dictionary). Pinyin searches are
 -- prefix ranges on it, keyset-paged in (name_key, id) order.
 ALTER TABLE customers ADD COLUMN name_key TEXT;
-CREATE INDEX customers_name_key ON customers(name_key{{collate_c}}, id);
+CREATE INDEX customers_name_key ON customers(name_key{{collate_c}}, id, org_id, owner_id);
+
+-- The bank-wide name order carries the scope columns too, so a search of
+-- the whole bank or of a wide subtree (a province) walks it in order and
+-- tests the organisation from the entry, stopping after a page.
+DROP INDEX customers_name;
+CREATE INDEX customers_name ON customers(name{{collate_c}}, id, org_id, owner_id);
 
 -- Searches inside a restricted scope walk the scope's own slice of the name
 -- and key order: an outlet is org_id = ?, a subtree a list of org_ids, an RM
