@@ -167,7 +167,10 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 		return Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
 	}
 	if !claimed { // a concurrent request with the same key committed first
-		r, _, err := s.replay(ctx, a, b, hash)
+		r, ok, err := s.replay(ctx, a, b, hash)
+		if err == nil && !ok { // its key expired in between: rare enough to ask for a retry
+			err = kehu.Errorf(kehu.ECONFLICT, "a batch with this Idempotency-Key was being applied; retry")
+		}
 		return r, err
 	}
 	s.notify(ctx, committed)
