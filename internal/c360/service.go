@@ -88,7 +88,9 @@ func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error)
 	if err := f.Validate(); err != nil {
 		return View{}, err
 	}
-	sum, err := s.accounts.Summary(ctx, id)
+	// The summary's own recent transactions and tags would repeat the
+	// view's transaction page and tag.Service.Of: not read.
+	sum, err := s.accounts.SummaryOf(ctx, id, account.Parts{})
 	if err != nil {
 		return View{}, err
 	}
@@ -105,7 +107,11 @@ func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error)
 	v.Accounts, v.Holdings = groupAccounts(sum.Accounts), groupHoldings(sum.Holdings)
 	v.AUM = aumOf(sum.Accounts, sum.Holdings)
 	v.AUM.Trend = Trend(now, s.loc, sum.Accounts, sum.Holdings, postings)
-	v.KPIs = kpis(now, sum, postings)
+	newest, err := s.newestTransaction(ctx, id, f, v.Transactions, postings)
+	if err != nil {
+		return fail(err)
+	}
+	v.KPIs = kpis(now, sum, postings, newest)
 	if v.Events, err = s.store.Events(ctx, id, RecentEvents); err != nil {
 		return fail(err)
 	}
@@ -117,7 +123,7 @@ func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error)
 	if v.Tags, err = s.tags.Of(ctx, id); err != nil {
 		return fail(err)
 	}
-	res, err := s.tags.RecomputeFrom(ctx, s.facts(now, sum, postings, v.Events), v.Tags)
+	res, err := s.tags.RecomputeFrom(ctx, s.facts(now, sum, postings, v.Events, newest), v.Tags)
 	if err != nil {
 		return fail(err)
 	}
@@ -143,10 +149,10 @@ func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error)
 // reads: the stored AUM, the newest transaction and event, the year's
 // postings (salary credits, credit-card purchases) and the maturities of
 // holdings and active time deposits.
-func (s *Service) facts(now time.Time, sum account.Summary, postings []Posting, events []Event) tag.Facts {
+func (s *Service) facts(now time.Time, sum account.Summary, postings []Posting, events []Event, newest *time.Time) tag.Facts {
 	f := tag.Facts{CustomerID: sum.Customer.ID, Since: sum.Customer.CreatedAt, AUM: sum.Customer.AUM}
-	if len(sum.Transactions) > 0 {
-		f.LastActivity = sum.Transactions[0].OccurredAt
+	if newest != nil {
+		f.LastActivity = *newest
 	}
 	if len(events) > 0 && events[0].OccurredAt.After(f.LastActivity) {
 		f.LastActivity = events[0].OccurredAt
@@ -327,7 +333,7 @@ func aumOf(accounts []account.Account, holdings []account.Holding) AUM {
 	return a
 }
 
-func kpis(now time.Time, sum account.Summary, postings []Posting) KPIs {
+func kpis(now time.Time, sum account.Summary, postings []Posting, newest *time.Time) KPIs {
 	var k KPIs
 	card := map[int64]bool{}
 	for _, a := range sum.Accounts {
@@ -347,11 +353,33 @@ func kpis(now time.Time, sum account.Summary, postings []Posting) KPIs {
 			k.CardSpends30d++
 		}
 	}
-	if len(sum.Transactions) > 0 {
-		t := sum.Transactions[0].OccurredAt
-		k.LastTransactionAt = &t
-	}
+	k.LastTransactionAt = newest
 	return k
+}
+
+// newestTransaction is when the customer last transacted, from what the
+// view has read: the first row of an unfiltered first page, else the last
+// posting of the trend's twelve months; only a filtered view of a customer
+// without postings in a year asks the store once more.
+func (s *Service) newestTransaction(ctx context.Context, id int64, f TxnFilter, page TxnPage, postings []Posting) (*time.Time, error) {
+	unfiltered := f.From == nil && f.To == nil && f.Kind == "" && f.Channel == "" && f.MinAmount == nil &&
+		f.MaxAmount == nil && f.AccountID == 0 && f.Cursor == ""
+	var t time.Time
+	switch {
+	case unfiltered && len(page.Items) > 0:
+		t = page.Items[0].OccurredAt
+	case unfiltered:
+		return nil, nil // no transactions at all
+	case len(postings) > 0:
+		t = postings[len(postings)-1].OccurredAt
+	default:
+		last, err := s.store.Transactions(ctx, id, TxnQuery{Limit: 1})
+		if err != nil || len(last) == 0 {
+			return nil, err
+		}
+		t = last[0].OccurredAt
+	}
+	return &t, nil
 }
 
 func groupAccounts(as []account.Account) []AccountGroup {

@@ -24,7 +24,7 @@ func (s *AccountStore) CustomerAccounts(ctx context.Context, customerID int64, l
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT a.id, a.account_no, a.product_id, p.name, p.name_en, p.type,
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT a.id, a.account_no, a.product_id, p.name, p.name_en, p.type,
 		a.currency, a.balance, a.credit_limit, a.status, a.org_id, a.opened_on, a.matures_on
 		FROM accounts a JOIN products p ON p.id = a.product_id
 		WHERE a.customer_id = $1 ORDER BY a.opened_on, a.id LIMIT $2`, customerID, limit)
@@ -49,7 +49,7 @@ func (s *AccountStore) CustomerHoldings(ctx context.Context, customerID int64, l
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT h.id, h.account_id, a.account_no, p.code, p.name, p.name_en,
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT h.id, h.account_id, a.account_no, p.code, p.name, p.name_en,
 		p.type, p.risk_level, h.amount, h.cost, h.acquired_on, h.matures_on
 		FROM holdings h JOIN products p ON p.id = h.product_id JOIN accounts a ON a.id = h.account_id
 		WHERE h.customer_id = $1 ORDER BY h.amount DESC, h.id LIMIT $2`, customerID, limit)
@@ -75,7 +75,7 @@ func (s *AccountStore) RecentTransactions(ctx context.Context, customerID int64,
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT t.id, t.account_id, a.account_no, t.occurred_at, t.amount,
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT t.id, t.account_id, a.account_no, t.occurred_at, t.amount,
 		t.balance_after, t.kind, t.channel, t.counterparty, t.description
 		FROM transactions t JOIN accounts a ON a.id = t.account_id
 		WHERE t.customer_id = $1 ORDER BY t.occurred_at DESC, t.id DESC LIMIT $2`, customerID, limit)
@@ -98,7 +98,7 @@ func (s *AccountStore) RecentTransactions(ctx context.Context, customerID int64,
 // halves use the relationships unique index (leading from_customer_id) and
 // relationships_to.
 func (s *AccountStore) CustomerRelationships(ctx context.Context, customerID int64, limit int) ([]account.Relationship, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT r.id, r.kind, 'out', c.id, c.name, c.type, r.share_bp
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT r.id, r.kind, 'out', c.id, c.name, c.type, r.share_bp
 		FROM relationships r JOIN customers c ON c.id = r.to_customer_id WHERE r.from_customer_id = $1
 		UNION ALL
 		SELECT r.id, r.kind, 'in', c.id, c.name, c.type, r.share_bp
@@ -116,7 +116,7 @@ func (s *AccountStore) CustomerRelationships(ctx context.Context, customerID int
 
 // CustomerTags returns the tags of a customer that have not expired at now.
 func (s *AccountStore) CustomerTags(ctx context.Context, customerID int64, now time.Time) ([]account.Tag, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT t.id, t.name, t.kind, t.color, ct.reason
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT t.id, t.name, t.kind, t.color, ct.reason
 		FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
 		WHERE ct.customer_id = $1 AND (ct.expires_at IS NULL OR ct.expires_at > $2)
 		ORDER BY t.kind, t.name`, customerID, now.UTC())
@@ -142,7 +142,11 @@ func (s *AccountStore) StaffNames(ctx context.Context, ids []int64) (map[int64]s
 	for i, id := range ids {
 		marks[i], args[i] = "$"+strconv.Itoa(i+1), id
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT id, display_name FROM users WHERE id IN ("+
+	q := s.db.reader(ctx)
+	if len(ids) == 1 { // the customer page's owner: one fixed statement
+		q = s.db.hotReader(ctx)
+	}
+	rows, err := q.QueryContext(ctx, "SELECT id, display_name FROM users WHERE id IN ("+
 		strings.Join(marks, ", ")+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("staff names: %w", err)

@@ -44,7 +44,7 @@ func scanAudit(row interface{ Scan(...any) error }) (audit.Record, error) {
 // a row lock that PostgreSQL holds to the end of the transaction, so appends
 // read the head one at a time; on SQLite the single writer already does.
 func (s *AuditStore) LockChain(ctx context.Context) (int64, string, error) {
-	q := s.db.writer(ctx)
+	q := s.db.hotWriter(ctx)
 	if _, err := q.ExecContext(ctx, "UPDATE audit_chain SET appends = appends + 1 WHERE id = 1"); err != nil {
 		return 0, "", fmt.Errorf("lock audit chain: %w", err)
 	}
@@ -66,7 +66,7 @@ func (s *AuditStore) LockChain(ctx context.Context) (int64, string, error) {
 
 // AppendRecord implements audit.Store.
 func (s *AuditStore) AppendRecord(ctx context.Context, r audit.Record) error {
-	_, err := s.db.writer(ctx).ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`)
+	_, err := s.db.hotWriter(ctx).ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		r.ID, r.At, nullID(r.ActorID), r.Username, r.Role, nullID(r.OrgID), nullID(r.SessionID), r.IP, r.UserAgent,
 		r.Action, nullID(r.CustomerID), r.Object, audit.EncodeChanges(r.Changes), r.Reason, r.Count, r.Outcome,

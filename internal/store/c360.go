@@ -56,7 +56,7 @@ func (s *C360Store) Transactions(ctx context.Context, customerID int64, q c360.T
 		w.add("(t.occurred_at < ? OR (t.occurred_at = ? AND t.id < ?))", q.BeforeAt, q.BeforeAt, q.BeforeID)
 	}
 	args := append(w.args, q.Limit)
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT t.id, t.account_id, a.account_no, t.occurred_at, t.amount,
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT t.id, t.account_id, a.account_no, t.occurred_at, t.amount,
 		t.balance_after, t.kind, t.channel, t.counterparty, t.description
 		FROM transactions t JOIN accounts a ON a.id = t.account_id`+w.sql()+
 		" ORDER BY t.occurred_at DESC, t.id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
@@ -79,7 +79,7 @@ func (s *C360Store) Transactions(ctx context.Context, customerID int64, q c360.T
 // for the AUM trend and the overview figures: one range of
 // transactions_customer.
 func (s *C360Store) Postings(ctx context.Context, customerID int64, since time.Time) ([]c360.Posting, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT account_id, occurred_at, amount, balance_after, kind
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT account_id, occurred_at, amount, balance_after, kind
 		FROM transactions WHERE customer_id = $1 AND occurred_at >= $2 ORDER BY occurred_at, id`, customerID, since.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("postings of %d: %w", customerID, err)
@@ -94,7 +94,7 @@ func (s *C360Store) Postings(ctx context.Context, customerID int64, since time.T
 
 // Events returns the newest channel events (channel_events_customer).
 func (s *C360Store) Events(ctx context.Context, customerID int64, limit int) ([]c360.Event, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT e.id, e.occurred_at, e.channel, e.kind,
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT e.id, e.occurred_at, e.channel, e.kind,
 		COALESCE(p.code, ''), COALESCE(p.name, ''), COALESCE(p.name_en, ''), COALESCE(CAST(e.detail AS TEXT), '')
 		FROM channel_events e LEFT JOIN products p ON p.id = e.product_id
 		WHERE e.customer_id = $1 ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2`, customerID, limit)
@@ -130,7 +130,7 @@ func (s *C360Store) Consents(ctx context.Context, customerID int64) ([]privacy.C
 func (s *C360Store) Preferences(ctx context.Context, customerID int64) (c360.Preferences, error) {
 	var p c360.Preferences
 	var at time.Time
-	err := s.db.reader(ctx).QueryRowContext(ctx, `SELECT preferred_channel, contact_time, note, updated_at
+	err := s.db.hotReader(ctx).QueryRowContext(ctx, `SELECT preferred_channel, contact_time, note, updated_at
 		FROM customer_preferences WHERE customer_id = $1`, customerID).Scan(&p.PreferredChannel, &p.ContactTime, &p.Note, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, nil
@@ -158,7 +158,7 @@ func (s *C360Store) SavePreferences(ctx context.Context, customerID int64, p c36
 
 // SecondaryRMs returns the customer's secondary relationship managers.
 func (s *C360Store) SecondaryRMs(ctx context.Context, customerID int64) ([]c360.Staff, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT u.id, u.display_name FROM customer_secondary_rms r
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT u.id, u.display_name FROM customer_secondary_rms r
 		JOIN users u ON u.id = r.user_id WHERE r.customer_id = $1 ORDER BY u.display_name, u.id`, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("secondary RMs of %d: %w", customerID, err)

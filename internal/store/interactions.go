@@ -106,7 +106,7 @@ func (s *InteractionStore) ListInteractions(ctx context.Context, customerID, bef
 		args = append(args, before)
 	}
 	q += " ORDER BY i.id DESC LIMIT $" + strconv.Itoa(len(args)+1)
-	rows, err := s.db.reader(ctx).QueryContext(ctx, q, append(args, limit)...)
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("interactions of %d: %w", customerID, err)
 	}
@@ -130,15 +130,20 @@ func (s *InteractionStore) ListInteractions(ctx context.Context, customerID, bef
 }
 
 // attachProducts fills each interaction's products from the join table, or
-// from its single product_id when it predates the join table.
+// from its single product_id when it predates the join table. The page's
+// interactions are the customer's between its lowest and highest id, so one
+// fixed statement (interactions_customer_id, then the join table's key)
+// reads them whatever the page size.
 func (s *InteractionStore) attachProducts(ctx context.Context, items []interaction.Interaction, legacy map[int64]int64) error {
-	args := make([]any, len(items))
-	for i, in := range items {
-		args[i] = in.ID
+	lo, hi := items[0].ID, items[0].ID
+	for _, in := range items {
+		lo, hi = min(lo, in.ID), max(hi, in.ID)
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT ip.interaction_id, "+productColumns+
-		" FROM interaction_products ip JOIN products p ON p.id = ip.product_id WHERE ip.interaction_id IN ("+
-		c360Marks(1, len(args))+") ORDER BY ip.interaction_id, p.code", args...)
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, "SELECT ip.interaction_id, "+productColumns+
+		` FROM interactions i JOIN interaction_products ip ON ip.interaction_id = i.id
+		JOIN products p ON p.id = ip.product_id
+		WHERE i.customer_id = $1 AND i.id >= $2 AND i.id <= $3 ORDER BY ip.interaction_id, p.code`,
+		items[0].CustomerID, lo, hi)
 	if err != nil {
 		return fmt.Errorf("interaction products: %w", err)
 	}
@@ -183,7 +188,11 @@ func (s *InteractionStore) DeclinedSince(ctx context.Context, customerIDs []int6
 		args = append(args, id)
 	}
 	in := c360Marks(2, len(customerIDs))
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT i.customer_id, i.occurred_at, `+productColumns+`
+	q := s.db.reader(ctx)
+	if len(customerIDs) == 1 { // the 360 of one customer: one fixed statement
+		q = s.db.hotReader(ctx)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT i.customer_id, i.occurred_at, `+productColumns+`
 		FROM interactions i JOIN interaction_products ip ON ip.interaction_id = i.id JOIN products p ON p.id = ip.product_id
 		WHERE i.customer_id IN (`+in+`) AND i.occurred_at >= $1 AND i.response = 'declined'
 		UNION ALL

@@ -334,7 +334,7 @@ func (s *LevelStore) Assessment(ctx context.Context, customerID int64) (level.As
 	a := level.Assessment{CustomerID: customerID, Computed: true}
 	var reasons string
 	dest := append([]any{&a.Level, &a.RuleVersion, &a.Contribution, &reasons, &a.ComputedAt}, metricValues(&a.Metrics)...)
-	err := s.db.reader(ctx).QueryRowContext(ctx, `SELECT level, rule_version, contribution, reasons, computed_at, `+
+	err := s.db.hotReader(ctx).QueryRowContext(ctx, `SELECT level, rule_version, contribution, reasons, computed_at, `+
 		metricColumns+` FROM customer_levels WHERE customer_id = $1`, customerID).Scan(dest...)
 	if err != nil {
 		return level.Assessment{}, notFound(err, "customer level")

@@ -116,7 +116,7 @@ func (s *PrivacyStore) UpdateRequest(ctx context.Context, r privacy.Request) err
 
 // Consents returns the stored consents of a customer.
 func (s *PrivacyStore) Consents(ctx context.Context, customerID int64) ([]privacy.Consent, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT channel, granted, changed_at, source, changed_by
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT channel, granted, changed_at, source, changed_by
 		FROM customer_consents WHERE customer_id = $1 ORDER BY channel`, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("consents of %d: %w", customerID, err)

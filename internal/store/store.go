@@ -30,6 +30,9 @@ type DB struct {
 	dialect Dialect
 	url     string
 	keys    *vault.Keyring // nil: encrypted tables cannot be read or written
+	// Prepared statements of the hot paths, per pool (stmtcache.go); nil on
+	// PostgreSQL, whose driver keeps its own.
+	readStmts, writeStmts *stmtCache
 }
 
 // Dialect returns the engine's dialect.
@@ -88,7 +91,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	n := max(4, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &DB{write: write, read: read, dialect: sqliteDialect, url: "sqlite:" + path}, nil
+	return &DB{write: write, read: read, dialect: sqliteDialect, url: "sqlite:" + path,
+		readStmts: newStmtCache(read, stmtCacheSize), writeStmts: newStmtCache(write, stmtCacheSize)}, nil
 }
 
 // checkSQLiteWritable turns the engine's terse failures for a read-only,
@@ -145,7 +149,13 @@ func redact(raw string) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	for _, c := range []*stmtCache{db.readStmts, db.writeStmts} {
+		if c != nil {
+			err = errors.Join(err, c.close())
+		}
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}

@@ -44,7 +44,7 @@ func (s *TagStore) ListTags(ctx context.Context, inactive bool) ([]tag.Tag, erro
 	if !inactive {
 		q += " WHERE t.active"
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, q+" ORDER BY t.kind, t.name")
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, q+" ORDER BY t.kind, t.name")
 	if err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
@@ -154,7 +154,7 @@ func (s *TagStore) EnsureTag(ctx context.Context, t tag.Tag) (bool, error) {
 // first (the thing to know before speaking to the customer), then by kind
 // and name.
 func (s *TagStore) CustomerTags(ctx context.Context, customerID int64, now time.Time) ([]tag.CustomerTag, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+tagColumns+`, ct.reason, ct.created_by,
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, "SELECT "+tagColumns+`, ct.reason, ct.created_by,
 		COALESCE(u.display_name, ''), ct.created_at, ct.expires_at
 		FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id LEFT JOIN users u ON u.id = ct.created_by
 		WHERE ct.customer_id = $1 AND (ct.expires_at IS NULL OR ct.expires_at > $2)

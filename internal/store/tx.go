@@ -19,8 +19,9 @@ type querier interface {
 type txKey struct{}
 
 type ctxTx struct {
-	db *DB
-	tx *sql.Tx
+	db    *DB
+	tx    *sql.Tx
+	noted *txStatements // hot statements met before they were cached (stmtcache.go)
 }
 
 // WithTx implements kehu.Transactor: fn runs in one write transaction carried
@@ -35,7 +36,15 @@ func (db *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(context.WithValue(ctx, txKey{}, ctxTx{db: db, tx: tx})); err != nil {
+	t := ctxTx{db: db, tx: tx, noted: &txStatements{}}
+	// Statements the transaction ran unprepared are prepared once it has
+	// released the connection (on SQLite the pool's only writer).
+	defer func() {
+		if db.writeStmts != nil {
+			db.writeStmts.warm(ctx, t.noted.take())
+		}
+	}()
+	if err := fn(context.WithValue(ctx, txKey{}, t)); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -47,11 +56,17 @@ func (db *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) er
 
 // txFrom returns the transaction of this DB that ctx carries, if any.
 func (db *DB) txFrom(ctx context.Context) (*sql.Tx, bool) {
+	t, ok := db.txCtx(ctx)
+	return t.tx, ok
+}
+
+// txCtx returns the transaction of this DB that ctx carries, if any.
+func (db *DB) txCtx(ctx context.Context) (ctxTx, bool) {
 	t, ok := ctx.Value(txKey{}).(ctxTx)
 	if !ok || t.db != db {
-		return nil, false
+		return ctxTx{}, false
 	}
-	return t.tx, true
+	return t, true
 }
 
 // writer returns the context's transaction or the write pool. Writes must use

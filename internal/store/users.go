@@ -121,7 +121,7 @@ func (s *UserStore) CreateSession(ctx context.Context, se auth.Session) (auth.Se
 // SessionByTokenHash finds a session and its user by the token's hash.
 func (s *UserStore) SessionByTokenHash(ctx context.Context, hash []byte) (auth.Session, auth.User, error) {
 	var se auth.Session
-	u, err := scanUser(s.db.reader(ctx).QueryRowContext(ctx, "SELECT "+userColumns+`,
+	u, err := scanUser(s.db.hotReader(ctx).QueryRowContext(ctx, "SELECT "+userColumns+`,
 			s.id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.restriction
 		FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id
 		WHERE s.token_hash = $1`, hash),
@@ -135,7 +135,7 @@ func (s *UserStore) SessionByTokenHash(ctx context.Context, hash []byte) (auth.S
 
 // TouchSession records activity on a session.
 func (s *UserStore) TouchSession(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.db.writer(ctx).ExecContext(ctx, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", at, id)
+	_, err := s.db.hotWriter(ctx).ExecContext(ctx, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", at, id)
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
