@@ -234,14 +234,15 @@ func (s *Service) preview(ctx context.Context, id string, meta pending, kind, so
 }
 
 // maskCells shows a row's cells for the preview: mapped personal columns
-// masked by their rule, long digit runs elsewhere masked too (an unmapped
-// column may hold an identifier), everything shortened.
+// masked by their rule, long digit runs of unmapped columns masked too (an
+// unmapped column may hold an identifier), everything shortened.
 func maskCells(kind string, m Mapping, cells []string) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
 		c = Clean(c)
+		mapped := i < len(m.Columns) && m.Columns[i] != ""
 		rule := vault.RuleNone
-		if i < len(m.Columns) && m.Columns[i] != "" {
+		if mapped {
 			rule = maskFor(kind, m.Columns[i])
 		}
 		switch {
@@ -250,7 +251,7 @@ func maskCells(kind string, m Mapping, cells []string) []string {
 			c = "****"
 		case rule != vault.RuleNone:
 			c = vault.Mask(rule, c, false)
-		default:
+		case !mapped:
 			c = longDigits.ReplaceAllStringFunc(c, func(d string) string { return vault.MaskIDNumber(d) })
 		}
 		out[i] = truncate(c, 60)

@@ -3,10 +3,16 @@ package testkit
 import (
 	"context"
 	"testing"
+	"time"
 
+	"kehu/internal/audit"
+	"kehu/internal/auth"
+	"kehu/internal/customer"
+	"kehu/internal/demo"
 	"kehu/internal/identity"
 	"kehu/internal/importer"
 	"kehu/internal/search"
+	"kehu/internal/store"
 )
 
 // IdentityService returns identity resolution over the bank, recording to
@@ -46,4 +52,26 @@ func (b *Bank) ImportService(t testing.TB, maxBytes int64) *importer.Service {
 	r.Start(ctx)
 	t.Cleanup(func() { cancel(); r.Wait() })
 	return svc
+}
+
+// NewDemoBank fills db with a small demo bank (the organisations and staff
+// of internal/demo, whose codes and usernames the sample files in testdata/
+// use) and returns it as a Bank. Every demo user's password is Password.
+// Users and Customers are left empty: demo users sign in through the UI.
+func NewDemoBank(t testing.TB, db *store.DB, customers int) *Bank {
+	t.Helper()
+	clock := NewClock(time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC))
+	if _, err := demo.Generate(context.Background(), db, demo.Options{Customers: customers, Seed: 1, Password: Password,
+		Now: clock.Now()}); err != nil {
+		t.Fatalf("demo bank: %v", err)
+	}
+	trail := audit.NewLog(db.Audit(), db, clock)
+	cfg := FastAuth
+	cfg.Audit = trail
+	as, err := auth.NewService(db.Users(), clock, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Bank{DB: db, Auth: as, Clock: clock, Audit: trail, Users: map[string]auth.User{},
+		Customers: map[string]customer.Customer{}}
 }

@@ -18,7 +18,8 @@ var templateFS embed.FS
 // layout.html.
 var pageNames = []string{"login", "customers", "customer", "orgs", "error", "security", "unmask", "audit", "access", "access_notfound",
 	"privacy", "privacy_request", "privacy_panel", "bulk", "compliance", "owners",
-	"levels", "dictionary", "dictionary_entry", "data_quality", "duplicates"}
+	"levels", "dictionary", "dictionary_entry", "data_quality", "duplicates",
+	"imports", "import_preview", "import_job"}
 
 // pagePartials are further templates parsed with a page (its sections kept in
 // their own files).

@@ -19,6 +19,7 @@ import (
 	"kehu/internal/governance"
 	"kehu/internal/i18n"
 	"kehu/internal/identity"
+	"kehu/internal/importer"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
 	"kehu/internal/level"
@@ -63,6 +64,9 @@ type Deps struct {
 	Quality    *governance.Quality
 	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.
 	Merger *identity.Merger
+	// Imports runs batch imports (docs/IMPORT.md): the 数据导入 page; nil
+	// hides it.
+	Imports *importer.Service
 }
 
 // server is the UI handler; it is immutable after New, so it needs no locks.
@@ -139,6 +143,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /audit/export", s.signedIn(s.auditExport))
 	s.privacyRoutes(mux)
 	s.ownersRoutes(mux)
+	s.importRoutes(mux)
 	s.c360Routes(mux)
 	s.governanceRoutes(mux)
 	s.duplicatesRoutes(mux)
