@@ -3,6 +3,7 @@ package web_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -73,8 +74,20 @@ func TestBrowserLevelRule(t *testing.T) {
 	}
 	do("activate after confirming",
 		chromedp.Click(css("#activate-confirm")),
-		chromedp.Click(css("#activate")),
-		chromedp.WaitVisible(css("#levels-notice")))
+		chromedp.Click(css("#activate")))
+	// The preview page has a notice too: wait for the page after the redirect.
+	// Evaluating while the page navigates fails, so poll by hand.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.search.includes("done=activated") &&
+			document.readyState === "complete" && document.querySelector("#levels-notice") !== null`))
+		if err == nil && done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page after activation did not load: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	shot("levels-3-activated")
 	if h := text("#active-rule h2"); h != "现行规则（第 2 版）" {
 		t.Errorf("after activation %q", h)
