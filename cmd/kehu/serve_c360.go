@@ -10,6 +10,7 @@ import (
 	"kehu/internal/account"
 	"kehu/internal/audit"
 	"kehu/internal/c360"
+	"kehu/internal/contact"
 	"kehu/internal/customer"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
@@ -42,6 +43,7 @@ type c360Services struct {
 	view         *c360.Service
 	interactions *interaction.Service
 	tags         *tag.Service
+	contact      *contact.Service // contact preferences; the campaign contact policy reads them (For)
 }
 
 // services wires the 360's services over the database.
@@ -51,8 +53,10 @@ func (c *c360Config) services(db *store.DB, clock kehu.Clock, trail audit.Record
 	s.interactions = interaction.NewService(interaction.Deps{Store: db.Interactions(), Customers: customers, Clock: clock,
 		Audit: trail, Tx: db, Config: interaction.Config{QuietDays: c.quietDays}})
 	s.tags = tag.NewService(tag.Deps{Store: db.Tags(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
+	s.contact = contact.NewService(contact.Deps{Store: db.Contact(), Customers: customers, Clock: clock, Audit: trail,
+		Tx: db})
 	s.view = c360.NewService(c360.Deps{Store: db.C360(), Customers: customers, Accounts: accounts,
-		Interactions: s.interactions, Tags: s.tags, Clock: clock, Levels: levels})
+		Interactions: s.interactions, Tags: s.tags, Contact: s.contact, Clock: clock, Levels: levels})
 	return s
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kehu/internal/account"
+	"kehu/internal/contact"
 	"kehu/internal/customer"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
@@ -119,11 +120,8 @@ type Event struct {
 // Preferences are how the customer likes to be contacted and what they
 // consented to.
 type Preferences struct {
-	PreferredChannel string            `json:"preferred_channel"`
-	ContactTime      string            `json:"contact_time"`
-	Note             string            `json:"note"`
-	UpdatedAt        *time.Time        `json:"updated_at"`
-	Consents         []privacy.Consent `json:"consents"`
+	contact.Preferences
+	Consents []privacy.Consent `json:"consents"`
 }
 
 // Risk is the customer's risk-tolerance assessment (C1–C5). An individual

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kehu/internal/account"
+	"kehu/internal/contact"
 	"kehu/internal/customer"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
@@ -24,10 +25,10 @@ type Store interface {
 	Postings(ctx context.Context, customerID int64, since time.Time) ([]Posting, error)
 	// Events returns the newest channel events.
 	Events(ctx context.Context, customerID int64, limit int) ([]Event, error)
-	// Consents returns the stored consent rows (channels never answered are
-	// absent).
-	Consents(ctx context.Context, customerID int64) ([]privacy.Consent, error)
-	Preferences(ctx context.Context, customerID int64) (Preferences, error)
+	// Contact returns the contact preferences (zero when none were
+	// recorded) with the stored consent rows (channels never answered are
+	// absent), in one read.
+	Contact(ctx context.Context, customerID int64) (Preferences, error)
 	SecondaryRMs(ctx context.Context, customerID int64) ([]Staff, error)
 }
 
@@ -52,6 +53,7 @@ type Service struct {
 	accounts     *account.Service
 	interactions *interaction.Service
 	tags         *tag.Service
+	contact      *contact.Service
 	levels       Leveler
 	clock        kehu.Clock
 	loc          *time.Location
@@ -65,20 +67,23 @@ type Deps struct {
 	Accounts     *account.Service
 	Interactions *interaction.Service
 	Tags         *tag.Service
-	Levels       Leveler
-	Clock        kehu.Clock
+	// Contact changes the contact preferences of the 偏好与授权 tab.
+	Contact *contact.Service
+	Levels  Leveler
+	Clock   kehu.Clock
 }
 
 // NewService returns a Service.
 func NewService(d Deps) *Service {
-	if d.Customers == nil || d.Accounts == nil || d.Interactions == nil || d.Tags == nil || d.Store == nil {
-		panic("c360.NewService: Store, Customers, Accounts, Interactions and Tags are required")
+	if d.Customers == nil || d.Accounts == nil || d.Interactions == nil || d.Tags == nil || d.Store == nil ||
+		d.Contact == nil {
+		panic("c360.NewService: Store, Customers, Accounts, Interactions, Tags and Contact are required")
 	}
 	if d.Clock == nil {
 		d.Clock = kehu.SystemClock{}
 	}
 	return &Service{store: d.Store, customers: d.Customers, accounts: d.Accounts, interactions: d.Interactions,
-		tags: d.Tags, levels: d.Levels, clock: d.Clock, loc: kehu.LoadShanghai()}
+		tags: d.Tags, contact: d.Contact, levels: d.Levels, clock: d.Clock, loc: kehu.LoadShanghai()}
 }
 
 // View builds the 360 of customer id with the transactions f selects. An id
@@ -252,18 +257,27 @@ func maskAccounts(ctx context.Context, c customer.Customer) bool {
 	return !vault.ShowsClear(a.Role, "account_no", own)
 }
 
+// SetPreferences replaces customer id's contact preferences
+// (contact.Service.Set: customer.write, the write scope, one
+// customer.preferences record with old → new) and answers the tab's
+// content: the preferences with the consents, read without a further
+// record — the write checked scope and recorded itself.
+func (s *Service) SetPreferences(ctx context.Context, id int64, in contact.Input) (Preferences, error) {
+	if _, err := s.contact.Set(ctx, id, in); err != nil {
+		return Preferences{}, err
+	}
+	return s.preferences(ctx, id)
+}
+
 // preferences are the stored contact preferences and the consent of every
 // channel (a channel never answered is not granted), read without the
 // consent.read record: the 360's customer.read covers the view.
 func (s *Service) preferences(ctx context.Context, id int64) (Preferences, error) {
-	p, err := s.store.Preferences(ctx, id)
+	p, err := s.store.Contact(ctx, id)
 	if err != nil {
 		return p, err
 	}
-	stored, err := s.store.Consents(ctx, id)
-	if err != nil {
-		return p, err
-	}
+	stored := p.Consents
 	p.Consents = make([]privacy.Consent, 0, len(privacy.Channels))
 	for _, ch := range privacy.Channels {
 		c := privacy.Consent{Channel: ch}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"kehu/internal/c360"
+	"kehu/internal/contact"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
 	"kehu/internal/tag"
@@ -388,4 +389,24 @@ func tagFilterParam(s string) (string, *FieldIssue) {
 		return "", &FieldIssue{"tag", "must have at most 40 characters"}
 	}
 	return s, nil
+}
+
+// setPreferences is PUT /api/v1/customers/{id}/preferences: a full
+// replacement of the contact preferences (contact.Input; omitted fields are
+// emptied), answered with the preferences and consents as the 360 shows them.
+func (a *api) setPreferences(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in contact.Input
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := a.d.C360.SetPreferences(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"kehu/internal/access"
+	"kehu/internal/audit"
+	"kehu/internal/contact"
 	"kehu/internal/store"
 	"kehu/internal/tag"
 	"kehu/internal/testkit"
@@ -33,6 +35,7 @@ var c360Uncovered = map[string]string{
 	"POST /api/v1/tags 500":                           "",
 	"PATCH /api/v1/tags/{id} 500":                     "",
 	"DELETE /api/v1/tags/{id} 500":                    "",
+	"PUT /api/v1/customers/{id}/preferences 500":      "",
 }
 
 // c360Tags makes sure the built-in catalogue exists and returns the ids of
@@ -104,6 +107,17 @@ func c360Calls(t *testing.T, e *env) []call {
 		{method: "DELETE", path: a1 + "/tags/" + id(ids["high_net_worth"]), token: rm.token},
 		{method: "DELETE", path: a1 + "/tags/" + unhappy},
 
+		{method: "PUT", path: a1 + "/preferences", token: rm.token, body: map[string]any{"preferred_channel": "wechat",
+			"contact_from": "18:30", "contact_to": "21:00", "contact_days": "weekdays", "language": "yue", "do_not_call": true,
+			"note": "白天上班不便接听"}},
+		{method: "PUT", path: a1 + "/preferences", token: rm.token, body: map[string]any{"contact_from": "25:00", "language": "tlh"}},
+		{method: "PUT", path: a1 + "/preferences", token: rm.token, body: map[string]any{"do_not_call": "yes"}},
+		{method: "PUT", path: a1 + "/preferences", token: rm.token, body: big},
+		{method: "PUT", path: a1 + "/preferences", token: rm.token, body: "{}", header: text},
+		{method: "PUT", path: b1 + "/preferences", token: rm.token, body: map[string]any{}},
+		{method: "PUT", path: a1 + "/preferences", token: mkt.token, body: map[string]any{}},
+		{method: "PUT", path: a1 + "/preferences", body: map[string]any{}},
+
 		{method: "GET", path: "/api/v1/tags", token: rm.token},
 		{method: "GET", path: "/api/v1/tags?inactive=maybe", token: rm.token},
 		{method: "GET", path: "/api/v1/tags"},
@@ -146,6 +160,10 @@ func c360AuditRequests(t *testing.T, e *env, token string) map[string]call {
 		"POST /api/v1/customers/{id}/tags": {method: "POST", path: a1 + "/tags", token: token,
 			body: map[string]any{"tag_id": ids["satisfied"], "reason": "表扬"}},
 		"DELETE /api/v1/customers/{id}/tags/{tag_id}": {method: "DELETE", path: a1 + "/tags/" + id(ids["satisfied"]), token: token},
+		// The auditor may not change customers: the branch manager may (a1
+		// may have been handed to another RM by then).
+		"PUT /api/v1/customers/{id}/preferences": {method: "PUT", path: a1 + "/preferences", token: e.login("branch_manager").token,
+			body: map[string]any{"preferred_channel": "phone", "contact_from": "09:00", "contact_to": "12:00"}},
 	}
 }
 
@@ -174,6 +192,10 @@ func c360Probes(t *testing.T, e *env) map[string]probe {
 			// Make sure there is one to remove, whatever order the probes run in.
 			_, _ = e.bank.TagService().Add(e.bank.As("admin"), cid, tag.Assign{TagID: ids["satisfied"], Reason: "矩阵"})
 			return call{method: "DELETE", path: path(cid, "/tags/"+id(ids["satisfied"])), token: s.token}
+		}},
+		"PUT /api/v1/customers/{id}/preferences": {access.CustomerWrite, func(e *env, s session, cid int64) call {
+			return call{method: "PUT", path: path(cid, "/preferences"), token: s.token,
+				body: map[string]any{"preferred_channel": "branch", "language": "zh"}}
 		}},
 	}
 }
@@ -396,6 +418,98 @@ func TestTagsAPI(t *testing.T) {
 		}
 		if r := e.do(call{method: "DELETE", path: "/api/v1/tags/" + id(created.ID), token: mkt.token}); r.Code != http.StatusConflict {
 			t.Errorf("delete a tag in use: %d", r.Code)
+		}
+	})
+}
+
+// TestContactPreferencesAPI replaces a customer's contact preferences: the
+// answer and the 360 show them, one customer.preferences record holds old →
+// new per field without the note's words, bad fields are named, and roles
+// without customer.write are refused.
+func TestContactPreferencesAPI(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		rm := e.login("rm_a")
+		a1 := "/api/v1/customers/" + id(e.bank.Customers["a1"].ID)
+		put := func(token string, body any) response {
+			return e.do(call{method: "PUT", path: a1 + "/preferences", token: token, body: body})
+		}
+		first := map[string]any{"preferred_channel": "phone", "contact_from": "09:00", "contact_to": "12:00",
+			"contact_days": "weekdays", "language": "zh", "note": "上午方便"}
+		if r := put(rm.token, first); r.Code != http.StatusOK {
+			t.Fatalf("first: %d %s", r.Code, r.Body)
+		}
+		before := auditCount(t, db)
+		r := put(rm.token, map[string]any{"preferred_channel": "wechat", "contact_from": "19:00", "contact_to": "08:00",
+			"contact_days": "weekdays", "language": "zh", "do_not_call": true, "note": "客户说白天在手术室，不要打电话"})
+		if r.Code != http.StatusOK {
+			t.Fatalf("second: %d %s", r.Code, r.Body)
+		}
+		var got struct {
+			PreferredChannel string `json:"preferred_channel"`
+			ContactFrom      string `json:"contact_from"`
+			ContactTo        string `json:"contact_to"`
+			DoNotCall        bool   `json:"do_not_call"`
+			UpdatedBy        int64  `json:"updated_by"`
+			Consents         []any  `json:"consents"`
+		}
+		r.decode(t, &got)
+		if got.PreferredChannel != "wechat" || got.ContactFrom != "19:00" || got.ContactTo != "08:00" || !got.DoNotCall ||
+			got.UpdatedBy != e.bank.Users["rm_a"].ID || len(got.Consents) != 6 {
+			t.Errorf("answer %+v", got)
+		}
+		if n := auditCount(t, db) - before; n != 1 {
+			t.Fatalf("%d audit records, want 1", n)
+		}
+		recs, err := db.Audit().SearchRecords(context.Background(), audit.Filter{Action: contact.ActionUpdate}, 1)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("record: %v %v", recs, err)
+		}
+		changes := map[string]string{}
+		for _, c := range recs[0].Changes {
+			changes[c.Field] = c.Old + "→" + c.New
+		}
+		want := map[string]string{"preferred_channel": "phone→wechat", "contact_from": "09:00→19:00",
+			"contact_to": "12:00→08:00", "do_not_call": "false→true", "note": "(4 characters)→(15 characters)"}
+		if mustJSON(t, changes) != mustJSON(t, want) {
+			t.Errorf("changes %v, want %v", changes, want)
+		}
+		if strings.Contains(mustJSON(t, recs[0]), "手术室") {
+			t.Error("the note's words are in the audit trail")
+		}
+		var view struct {
+			Preferences struct {
+				ContactDays string `json:"contact_days"`
+				DoNotCall   bool   `json:"do_not_call"`
+				Note        string `json:"note"`
+			} `json:"preferences"`
+		}
+		e.do(call{method: "GET", path: a1 + "/360", token: rm.token}).decode(t, &view)
+		if view.Preferences.ContactDays != "weekdays" || !view.Preferences.DoNotCall || !strings.Contains(view.Preferences.Note, "手术室") {
+			t.Errorf("360 preferences %+v", view.Preferences)
+		}
+		for _, tt := range []struct {
+			body   any
+			status int
+			fields string
+		}{
+			{map[string]any{"preferred_channel": "pigeon", "contact_days": "holidays", "language": "tlh"}, 422,
+				"preferred_channel,contact_days,language"},
+			{map[string]any{"contact_from": "9:00", "contact_to": "12:00"}, 422, "contact_from"},
+			{map[string]any{"contact_from": "09:00"}, 422, "contact_to"},
+			{map[string]any{"contact_from": "09:00", "contact_to": "09:00"}, 422, "contact_to"},
+			{map[string]any{"note": strings.Repeat("长", 501)}, 422, "note"},
+			{map[string]any{"do_not_call": "yes"}, 400, "do_not_call"},
+		} {
+			r := put(rm.token, tt.body)
+			if p := r.problem(t); r.Code != tt.status || issues(p) != tt.fields {
+				t.Errorf("%v: %d %s, want %d %s", tt.body, r.Code, issues(p), tt.status, tt.fields)
+			}
+		}
+		for _, user := range []string{"lobby_a", "hq_marketing", "hq_compliance"} {
+			if r := put(e.login(user).token, first); r.Code != http.StatusForbidden {
+				t.Errorf("%s: %d, want 403", user, r.Code)
+			}
 		}
 	})
 }

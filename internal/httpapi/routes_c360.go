@@ -6,7 +6,8 @@ import "kehu/internal/access"
 // interactions, the tags on a customer and the tag catalogue. Every
 // customer route needs only customer.read: the services limit it to the
 // caller's scope, so whoever may see a customer may record a contact or tag
-// them. Editing the catalogue needs tag.manage.
+// them. Contact preferences are the customer's data: customer.write and the
+// write scope. Editing the catalogue needs tag.manage.
 func c360Routes() []route {
 	return []route{
 		{"GET /api/v1/customers/{id}/360", signedIn, access.CustomerRead, (*api).customer360},
@@ -15,6 +16,7 @@ func c360Routes() []route {
 		{"POST /api/v1/customers/{id}/interactions", signedIn, access.CustomerRead, (*api).recordInteraction},
 		{"POST /api/v1/customers/{id}/tags", signedIn, access.CustomerRead, (*api).tagCustomer},
 		{"DELETE /api/v1/customers/{id}/tags/{tag_id}", signedIn, access.CustomerRead, (*api).untagCustomer},
+		{"PUT /api/v1/customers/{id}/preferences", signedIn, access.CustomerWrite, (*api).setPreferences},
 		{"GET /api/v1/tags", signedIn, "", (*api).listTags},
 		{"POST /api/v1/tags", signedIn, access.TagManage, (*api).createTag},
 		{"PATCH /api/v1/tags/{id}", signedIn, access.TagManage, (*api).updateTag},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -121,39 +120,46 @@ func (s *C360Store) Events(ctx context.Context, customerID int64, limit int) ([]
 	return out, err
 }
 
-// Consents returns the stored consent rows of a customer.
-func (s *C360Store) Consents(ctx context.Context, customerID int64) ([]privacy.Consent, error) {
-	return s.db.Privacy().Consents(ctx, customerID)
-}
-
-// Preferences returns the customer's contact preferences (empty if none).
-func (s *C360Store) Preferences(ctx context.Context, customerID int64) (c360.Preferences, error) {
-	var p c360.Preferences
-	var at time.Time
-	err := s.db.hotReader(ctx).QueryRowContext(ctx, `SELECT preferred_channel, contact_time, note, updated_at
-		FROM customer_preferences WHERE customer_id = $1`, customerID).Scan(&p.PreferredChannel, &p.ContactTime, &p.Note, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, nil
-	}
+// Contact returns the customer's contact preferences and stored consents in
+// one statement: the customer's preference row (if any) joined with their
+// consent rows, so a customer without preferences still brings their
+// consents and one without consents still brings their preferences.
+func (s *C360Store) Contact(ctx context.Context, customerID int64) (c360.Preferences, error) {
+	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT `+preferenceColumns+`,
+		c.channel, c.granted, c.changed_at, c.source, c.changed_by
+		FROM (SELECT CAST($1 AS BIGINT) AS customer_id) k
+		LEFT JOIN customer_preferences p ON p.customer_id = k.customer_id
+		LEFT JOIN customer_consents c ON c.customer_id = k.customer_id
+		ORDER BY c.channel`, customerID)
 	if err != nil {
-		return p, fmt.Errorf("preferences of %d: %w", customerID, err)
+		return c360.Preferences{}, fmt.Errorf("contact preferences of %d: %w", customerID, err)
 	}
-	at = at.UTC()
-	p.UpdatedAt = &at
-	return p, nil
-}
-
-// SavePreferences writes the customer's contact preferences.
-func (s *C360Store) SavePreferences(ctx context.Context, customerID int64, p c360.Preferences, by int64) error {
-	_, err := s.db.writer(ctx).ExecContext(ctx, `INSERT INTO customer_preferences (customer_id, preferred_channel,
-		contact_time, note, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (customer_id) DO UPDATE SET preferred_channel = excluded.preferred_channel,
-		contact_time = excluded.contact_time, note = excluded.note, updated_by = excluded.updated_by,
-		updated_at = excluded.updated_at`, customerID, p.PreferredChannel, p.ContactTime, p.Note, by, p.UpdatedAt.UTC())
-	if err != nil {
-		return fmt.Errorf("save preferences of %d: %w", customerID, err)
+	defer rows.Close()
+	var out c360.Preferences
+	for rows.Next() {
+		var r preferenceScan
+		var channel, source sql.NullString
+		var granted sql.NullBool
+		var changedAt sql.NullTime
+		var changedBy sql.NullInt64
+		if err := rows.Scan(append(r.dest(), &channel, &granted, &changedAt, &source, &changedBy)...); err != nil {
+			return c360.Preferences{}, fmt.Errorf("contact preferences of %d: %w", customerID, err)
+		}
+		out.Preferences = r.value()
+		if channel.Valid {
+			c := privacy.Consent{Channel: channel.String, Granted: granted.Bool, Source: source.String}
+			if changedAt.Valid {
+				at := changedAt.Time.UTC()
+				c.ChangedAt = &at
+			}
+			if changedBy.Valid {
+				by := changedBy.Int64
+				c.ChangedBy = &by
+			}
+			out.Consents = append(out.Consents, c)
+		}
 	}
-	return nil
+	return out, rows.Err()
 }
 
 // SecondaryRMs returns the customer's secondary relationship managers.

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"kehu/internal/c360"
+	"kehu/internal/contact"
 	"kehu/internal/interaction"
 	"kehu/internal/tag"
 )
@@ -23,5 +24,12 @@ func (b *Bank) TagService() *tag.Service {
 // `kehu serve`'s (the level explanation falls back to the stored level).
 func (b *Bank) C360Service() *c360.Service {
 	return c360.NewService(c360.Deps{Store: b.DB.C360(), Customers: b.CustomerService(),
-		Accounts: b.AccountService(), Interactions: b.InteractionService(), Tags: b.TagService(), Clock: b.Clock})
+		Accounts: b.AccountService(), Interactions: b.InteractionService(), Tags: b.TagService(),
+		Contact: b.ContactService(), Clock: b.Clock})
+}
+
+// ContactService returns the contact-preference service over the bank.
+func (b *Bank) ContactService() *contact.Service {
+	return contact.NewService(contact.Deps{Store: b.DB.Contact(), Customers: b.CustomerService(), Clock: b.Clock,
+		Audit: b.Audit, Tx: b.DB})
 }

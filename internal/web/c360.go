@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"kehu/internal/access"
 	"kehu/internal/c360"
+	"kehu/internal/contact"
 	"kehu/internal/customer"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
@@ -21,6 +25,7 @@ func (s *server) c360Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /customers/{id}/interactions", s.signedIn(s.checkCSRF(s.recordInteraction)))
 	mux.HandleFunc("POST /customers/{id}/tags", s.signedIn(s.checkCSRF(s.tagCustomer)))
 	mux.HandleFunc("POST /customers/{id}/tags/{tag_id}/remove", s.signedIn(s.checkCSRF(s.untagCustomer)))
+	mux.HandleFunc("POST /customers/{id}/preferences", s.signedIn(s.checkCSRF(s.setPreferences)))
 }
 
 // customerView is the customer page: the 360 and what the page offers on it.
@@ -49,10 +54,15 @@ type customerView struct {
 	// after a recorded one.
 	InteractionForm interactionForm
 	TagForm         tagForm
-	Notice          string
-	Channels        []string
-	Purposes        []string
-	Responses       []string
+	PrefForm        prefForm
+	// EditPrefs offers the contact-preference form (customer.write).
+	EditPrefs   bool
+	ContactDays []string
+	Languages   []string
+	Notice      string
+	Channels    []string
+	Purposes    []string
+	Responses   []string
 }
 
 // accountOption names an account in the filter by product and the last four
@@ -78,6 +88,20 @@ type interactionForm struct {
 type tagForm struct {
 	TagID, Reason, ExpiresOn string
 	Errors                   map[string]bool
+}
+
+// prefForm is the contact-preference form: the stored preferences, or what
+// was typed when they were refused.
+type prefForm struct {
+	Channel, From, To, Days, Language, Note string
+	DoNotCall                               bool
+	UpdatedAt                               *time.Time
+	Errors                                  map[string]bool
+}
+
+func prefFormOf(p contact.Preferences) prefForm {
+	return prefForm{Channel: p.PreferredChannel, From: p.ContactFrom, To: p.ContactTo, Days: p.ContactDays,
+		Language: p.Language, Note: p.Note, DoNotCall: p.DoNotCall, UpdatedAt: p.UpdatedAt, Errors: map[string]bool{}}
 }
 
 // customerPage shows one customer's 360. Unknown and out-of-scope ids both
@@ -122,14 +146,16 @@ func (s *server) showCustomer(w http.ResponseWriter, r *http.Request, id int64, 
 
 // c360Notices are the ?done= markers after a form without JavaScript.
 var c360Notices = map[string]string{"interaction": "c360.interaction.done", "tagged": "c360.tags.done.added",
-	"untagged": "c360.tags.done.removed"}
+	"untagged": "c360.tags.done.removed", "preferences": "c360.pref.done"}
 
 func (s *server) customerViewOf(r *http.Request, v c360.View, form txnForm) (customerView, error) {
 	ctx := r.Context()
 	lang := stateOf(r).lang
 	cv := customerView{View: v, Customer: v.Profile, Masked: map[string]bool{}, Unmask: map[string]bool{},
 		Filter: form, Channels: interaction.Channels, Purposes: interaction.Purposes, Responses: interaction.Responses,
-		Quiet: map[int64]interaction.Quiet{}, QuietDays: s.Interactions.QuietDays()}
+		Quiet: map[int64]interaction.Quiet{}, QuietDays: s.Interactions.QuietDays(),
+		PrefForm: prefFormOf(v.Preferences.Preferences)}
+	cv.setPrefChoices(ctx)
 	// customer.unmask, or a c2_fields grant for this customer, offers 显示.
 	canUnmask, err := s.Customers.MayUnmask(ctx, v.Profile.ID)
 	if err != nil {
@@ -417,10 +443,12 @@ func (s *server) untagCustomer(w http.ResponseWriter, r *http.Request) {
 // service checked scope, so the panel reads the customer's interactions or
 // tags without a second audit record.
 func (s *server) afterC360Post(w http.ResponseWriter, r *http.Request, id int64, status int, panel string, adjust func(*customerView)) {
-	anchor := map[string]string{"c360_interactions": "interactions", "c360_tags": "tags"}[panel]
+	anchor := map[string]string{"c360_interactions": "interactions", "c360_tags": "tags",
+		"c360_prefs": "preferences"}[panel]
 	if r.Header.Get("HX-Request") != "true" {
 		if status == http.StatusOK {
-			done := map[string]string{"c360_interactions": "interaction", "c360_tags": "tagged"}[panel]
+			done := map[string]string{"c360_interactions": "interaction", "c360_tags": "tagged",
+				"c360_prefs": "preferences"}[panel]
 			if strings.HasSuffix(r.URL.Path, "/remove") {
 				done = "untagged"
 			}
@@ -449,6 +477,7 @@ func (s *server) panelView(r *http.Request, id int64) (customerView, error) {
 	cv := customerView{Channels: interaction.Channels, Purposes: interaction.Purposes, Responses: interaction.Responses,
 		Quiet: map[int64]interaction.Quiet{}, QuietDays: s.Interactions.QuietDays()}
 	cv.Profile.ID, cv.Customer.ID = id, id
+	cv.setPrefChoices(ctx)
 	p, err := s.Interactions.Recent(ctx, id, kehu.Cursor{}, c360.RecentInteractions)
 	if err != nil {
 		return cv, err
@@ -478,4 +507,52 @@ func (s *server) panelView(r *http.Request, id int64) (customerView, error) {
 		}
 	}
 	return cv, nil
+}
+
+// setPrefChoices fills the contact-preference form's choices and whether the
+// user may change them.
+func (cv *customerView) setPrefChoices(ctx context.Context) {
+	a, _ := kehu.ActorFrom(ctx)
+	cv.EditPrefs = access.Can(a.Role, access.CustomerWrite)
+	cv.ContactDays, cv.Languages = contact.Days, contact.Languages
+	if cv.Channels == nil {
+		cv.Channels = interaction.Channels
+	}
+}
+
+// setPreferences saves the 偏好与授权 tab's contact-preference form
+// (c360.Service.SetPreferences: customer.write, the write scope, one
+// customer.preferences record). htmx gets the fresh form; without
+// JavaScript a 303 back to the tab; a refused form comes back with the
+// fields marked (422).
+func (s *server) setPreferences(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathInt(r, "id")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	in := contact.Input{PreferredChannel: r.PostFormValue("preferred_channel"), ContactFrom: r.PostFormValue("contact_from"),
+		ContactTo: r.PostFormValue("contact_to"), ContactDays: r.PostFormValue("contact_days"),
+		Language: r.PostFormValue("language"), DoNotCall: r.PostFormValue("do_not_call") != "", Note: r.PostFormValue("note")}
+	p, err := s.C360.SetPreferences(r.Context(), id, in)
+	if kehu.ErrorCode(err) == kehu.EINVALID {
+		form := prefForm{Channel: in.PreferredChannel, From: in.ContactFrom, To: in.ContactTo, Days: in.ContactDays,
+			Language: in.Language, Note: in.Note, DoNotCall: in.DoNotCall, Errors: map[string]bool{}}
+		for _, fe := range kehu.ErrorFields(err) {
+			form.Errors[fe.Field] = true
+		}
+		s.afterC360Post(w, r, id, http.StatusUnprocessableEntity, "c360_prefs", func(cv *customerView) {
+			cv.PrefForm = form
+		})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.afterC360Post(w, r, id, http.StatusOK, "c360_prefs", func(cv *customerView) {
+		cv.Preferences = p
+		cv.PrefForm = prefFormOf(p.Preferences)
+		cv.Notice = "c360.pref.done"
+	})
 }

@@ -61,6 +61,8 @@ func c360WebProbes(t testing.TB, b *testkit.Bank) map[string]webProbe {
 			_, _ = b.TagService().Add(b.As("admin"), cid, tag.Assign{TagID: ids["satisfied"], Reason: "矩阵"})
 			return c.post(page(cid)+"/tags/"+satisfied+"/remove", url.Values{"csrf": {csrf}}, "HX-Request", "true")
 		}},
+		"POST /customers/{id}/preferences": {access.CustomerWrite, post("/preferences",
+			url.Values{"preferred_channel": {"wechat"}, "language": {"zh"}})},
 	}
 }
 
@@ -151,6 +153,10 @@ func TestC360AuditUI(t *testing.T) {
 			{"untag (htmx)", func() response {
 				return rm.post("/customers/"+id+"/tags/"+satisfied+"/remove", url.Values{"csrf": {csrf}}, "HX-Request", "true")
 			}, "customer.untag/ok"},
+			{"contact preferences (htmx)", func() response {
+				return rm.post("/customers/"+id+"/preferences", url.Values{"csrf": {csrf}, "preferred_channel": {"sms"},
+					"contact_from": {"10:00"}, "contact_to": {"16:00"}}, "HX-Request", "true")
+			}, "customer.preferences/ok"},
 		} {
 			got := newRecords(t, a, func() {
 				if res := step.do(); res.status != http.StatusOK {
@@ -161,5 +167,61 @@ func TestC360AuditUI(t *testing.T) {
 				t.Errorf("%s recorded %v, want %v", step.name, got, want)
 			}
 		}
+	})
+}
+
+// TestContactPreferencesForm: the 偏好与授权 tab's form saves without
+// JavaScript (303 to the tab, values shown), with htmx (the fresh form in
+// place), refuses a half window with the fields marked (422), and is not
+// offered to a role without customer.write.
+func TestContactPreferencesForm(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		a := newApp(t, db)
+		rm := a.login(t, "rm_a")
+		id := strconv.FormatInt(a.Customers["a1"].ID, 10)
+		page := rm.get("/customers/" + id)
+		mustContain(t, page.body, `id="pref-form"`, "联系偏好", "方便联系时段", "请勿致电", "营销授权")
+		csrf := rm.csrf(page)
+		res := rm.post("/customers/"+id+"/preferences", url.Values{"csrf": {csrf}, "preferred_channel": {"wechat"},
+			"contact_from": {"19:00"}, "contact_to": {"08:00"}, "contact_days": {"weekdays"}, "language": {"yue"},
+			"do_not_call": {"1"}, "note": {"白天在医院值班"}})
+		if res.status != http.StatusSeeOther || !strings.HasSuffix(res.header.Get("Location"), "?done=preferences#preferences") {
+			t.Fatalf("save: %d %s", res.status, res.header.Get("Location"))
+		}
+		res = rm.get(res.header.Get("Location"))
+		mustContain(t, res.body, "联系偏好已保存。", `<option value="wechat" selected>`, `value="19:00"`, `value="08:00"`,
+			`<option value="weekdays" selected>`, `<option value="yue" selected>`, `id="pref-dnc" value="1" checked`,
+			"白天在医院值班", `id="pref-updated"`)
+		// htmx: the form comes back in place.
+		res = rm.post("/customers/"+id+"/preferences", url.Values{"csrf": {csrf}, "preferred_channel": {"phone"},
+			"language": {"zh"}}, "HX-Request", "true")
+		if res.status != http.StatusOK || strings.Contains(res.body, "<html") || !strings.Contains(res.body, `id="pref-form"`) ||
+			!strings.Contains(res.body, `<option value="phone" selected>`) || strings.Contains(res.body, "checked") {
+			t.Errorf("htmx save: %d %s", res.status, res.body)
+		}
+		// Half a window: refused, the typed values kept, the fields marked.
+		res = rm.post("/customers/"+id+"/preferences", url.Values{"csrf": {csrf}, "contact_from": {"09:00"},
+			"note": {"只填了开始"}}, "HX-Request", "true")
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "联系时段请同时填写开始和结束时间") ||
+			!strings.Contains(res.body, `name="contact_to" id="pref-to" value="" aria-invalid="true"`) ||
+			!strings.Contains(res.body, "只填了开始") {
+			t.Errorf("half window: %d %s", res.status, res.body)
+		}
+		p, err := db.Contact().Preferences(context.Background(), a.Customers["a1"].ID)
+		if err != nil || p.PreferredChannel != "phone" || p.ContactFrom != "" || p.DoNotCall {
+			t.Errorf("stored %+v %v", p, err)
+		}
+		// A lobby manager sees the preferences but no form, and may not post.
+		lobby := a.login(t, "lobby_a")
+		page = lobby.get("/customers/" + id)
+		mustContain(t, page.body, `id="prefs"`, "电话")
+		mustNotContain(t, page.body, `id="pref-form"`)
+		res = lobby.post("/customers/"+id+"/preferences", url.Values{"csrf": {lobby.csrf(page)}, "language": {"en"}})
+		if res.status != http.StatusForbidden {
+			t.Errorf("lobby manager posts: %d", res.status)
+		}
+		// English.
+		rm.lang = "en"
+		mustContain(t, rm.get("/customers/"+id).body, "Contact preferences", "Contact hours", "Do not call", "Mandarin")
 	})
 }
