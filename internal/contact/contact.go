@@ -51,7 +51,7 @@ type Preferences struct {
 	// Language is "", "zh", "yue", "en" or "other".
 	Language string `json:"language"`
 	// DoNotCall: the customer asked not to be phoned.
-	DoNotCall bool `json:"do_not_call"`
+	DoNotCall bool       `json:"do_not_call"`
 	Note      string     `json:"note"`
 	UpdatedAt *time.Time `json:"updated_at"`
 	UpdatedBy *int64     `json:"updated_by"`
