@@ -155,7 +155,8 @@ func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error)
 // postings (salary credits, credit-card purchases) and the maturities of
 // holdings and active time deposits.
 func (s *Service) facts(now time.Time, sum account.Summary, postings []Posting, events []Event, newest *time.Time) tag.Facts {
-	f := tag.Facts{CustomerID: sum.Customer.ID, Since: sum.Customer.CreatedAt, AUM: sum.Customer.AUM}
+	f := tag.Facts{CustomerID: sum.Customer.ID, Since: sum.Customer.CreatedAt, AUM: sum.Customer.AUM,
+		Erased: sum.Customer.Status == customer.StatusErased}
 	if newest != nil {
 		f.LastActivity = *newest
 	}

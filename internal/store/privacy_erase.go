@@ -159,7 +159,12 @@ func (s *PrivacyStore) EraseCustomer(ctx context.Context, e privacy.Erasure) err
 			[]any{erasedName, empty[0], empty[1], empty[2], empty[3], birth, region,
 				fmt.Sprintf("erased:%d", e.CustomerID), k.BlindIndex(vault.IndexMobile, ""), customer.StatusErased, at,
 				e.RetainedFor, e.RetainedUntil, e.CustomerID, search.NameKey(erasedName)}},
+		// Tags go with their reasons (an emotion tag's reason is what the
+		// customer complained about), the contact preferences with their
+		// note, and every interaction keeps only its channel, purpose,
+		// products and outcome: notes hold what the customer said.
 		{`DELETE FROM customer_tags WHERE customer_id = $1`, []any{e.CustomerID}},
+		{`DELETE FROM customer_preferences WHERE customer_id = $1`, []any{e.CustomerID}},
 		{`UPDATE interactions SET note = '' WHERE customer_id = $1`, []any{e.CustomerID}},
 		{`UPDATE channel_events SET detail = NULL WHERE customer_id = $1`, []any{e.CustomerID}},
 		{`DELETE FROM relationships WHERE (from_customer_id = $1 OR to_customer_id = $1) AND kind IN ` + familyKinds,

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"kehu/internal/customer"
 	"kehu/internal/kehu"
 	"kehu/internal/tag"
 )
@@ -235,8 +236,13 @@ func (s *TagStore) Facts(ctx context.Context, customerID int64, now time.Time) (
 	f := tag.Facts{CustomerID: customerID}
 	r := s.db.reader(ctx)
 	fail := func(err error) (tag.Facts, error) { return tag.Facts{}, fmt.Errorf("facts of %d: %w", customerID, err) }
-	if err := r.QueryRowContext(ctx, "SELECT aum, created_at FROM customers WHERE id = $1", customerID).Scan(&f.AUM, &f.Since); err != nil {
+	var status string
+	if err := r.QueryRowContext(ctx, "SELECT aum, created_at, status FROM customers WHERE id = $1", customerID).
+		Scan(&f.AUM, &f.Since, &status); err != nil {
 		return tag.Facts{}, notFound(err, "customer")
+	}
+	if f.Erased = status == customer.StatusErased; f.Erased {
+		return f, nil
 	}
 	// ORDER BY … LIMIT 1 rather than max(): the index answers both, and a
 	// plain column keeps its declared type, which SQLite's driver needs to

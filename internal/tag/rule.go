@@ -91,12 +91,18 @@ type Facts struct {
 	// Maturities are the dates on which holdings and time deposits mature,
 	// from today on.
 	Maturities []kehu.Date
+	// Erased: the customer was erased (PIPL). No computed tag applies: a
+	// tag's reason (an AUM, a maturity date) would be data about them again.
+	Erased bool
 }
 
 // Eval applies r to f at now; when it matches, reason explains why in words
 // a colleague understands (stored with the tag; no personal data beyond
 // what the customer page shows anyway).
 func (r Rule) Eval(f Facts, now time.Time, loc *time.Location) (ok bool, reason string) {
+	if f.Erased {
+		return false, ""
+	}
 	switch r.Kind {
 	case RuleAUMAtLeast:
 		if f.AUM >= r.MinAUM {
