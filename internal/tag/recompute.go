@@ -82,57 +82,62 @@ func (s *Service) recompute(ctx context.Context, rules []Tag, customerID int64, 
 // apply evaluates the rules on f and writes what differs from have (tag id
 // → reason of the computed tags the customer carries).
 func (s *Service) apply(ctx context.Context, rules []Tag, f Facts, have map[int64]string, now time.Time) (Result, error) {
-	res := Result{Customers: 1}
-	customerID := f.CustomerID
-	type put struct {
-		tag    Tag
-		reason string
+	ch, res := s.diff(rules, f, have, now)
+	if len(ch.Put) == 0 && len(ch.Delete) == 0 {
+		return res, nil
 	}
-	var puts []put
-	var dels []int64
+	if err := s.tx.WithTx(ctx, func(ctx context.Context) error { return s.write(ctx, []Change{ch}) }); err != nil {
+		return res, fmt.Errorf("recompute tags of %d: %w", f.CustomerID, err)
+	}
+	return res, nil
+}
+
+// diff evaluates the rules on f against have (tag id → reason of the
+// computed tags the customer carries) and returns what must change.
+func (s *Service) diff(rules []Tag, f Facts, have map[int64]string, now time.Time) (Change, Result) {
+	res := Result{Customers: 1}
+	ch := Change{CustomerID: f.CustomerID}
+	at := now.Truncate(time.Microsecond)
 	for _, t := range rules {
 		ok, reason := t.Rule.Eval(f, now, s.loc)
 		old, had := have[t.ID]
 		switch {
 		case ok && !had:
-			puts = append(puts, put{t, reason})
+			ch.Put = append(ch.Put, CustomerTag{Tag: t, Reason: reason, CreatedAt: at})
 			res.Added++
 		case ok && old != reason:
-			puts = append(puts, put{t, reason})
+			ch.Put = append(ch.Put, CustomerTag{Tag: t, Reason: reason, CreatedAt: at})
 			res.Changed++
 		case !ok && had:
-			dels = append(dels, t.ID)
+			ch.Delete = append(ch.Delete, t.ID)
 			res.Removed++
 		}
 	}
 	// A computed tag whose rule was deactivated or deleted goes too.
 	for id := range have {
 		if !hasTag(rules, id) {
-			dels = append(dels, id)
+			ch.Delete = append(ch.Delete, id)
 			res.Removed++
 		}
 	}
-	if len(puts) == 0 && len(dels) == 0 {
-		return res, nil
-	}
-	err := s.tx.WithTx(ctx, func(ctx context.Context) error {
-		for _, p := range puts {
-			if err := s.store.PutCustomerTag(ctx, customerID, CustomerTag{Tag: p.tag, Reason: p.reason,
-				CreatedAt: now.Truncate(time.Microsecond)}); err != nil {
+	return ch, res
+}
+
+// write applies changes; the caller holds the transaction.
+func (s *Service) write(ctx context.Context, changes []Change) error {
+	for _, ch := range changes {
+		for _, ct := range ch.Put {
+			if err := s.store.PutCustomerTag(ctx, ch.CustomerID, ct); err != nil {
 				return err
 			}
 		}
-		for _, id := range dels {
-			if _, err := s.store.DeleteCustomerTag(ctx, customerID, id); err != nil {
+		for _, id := range ch.Delete {
+			if _, err := s.store.DeleteCustomerTag(ctx, ch.CustomerID, id); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return res, fmt.Errorf("recompute tags of %d: %w", customerID, err)
 	}
-	return res, nil
+	return nil
 }
 
 func hasTag(ts []Tag, id int64) bool {
@@ -144,42 +149,18 @@ func hasTag(ts []Tag, id int64) bool {
 	return false
 }
 
-// RecomputeAll evaluates the computed tags of every customer, in id order,
-// batch by batch (`kehu tags recompute`, the nightly job). progress, when
-// set, is called after each batch. It stops at the first error with what it
-// had done; running it again is harmless.
+// RecomputeAll is RecomputeBank for the nightly job: it resumes an
+// unfinished run, and reports the counts of the run.
 func (s *Service) RecomputeAll(ctx context.Context, progress func(Result)) (Result, error) {
-	var total Result
-	if _, err := s.EnsureDefaults(ctx); err != nil {
-		return total, err
-	}
-	rules, err := s.rules(ctx)
-	if err != nil {
-		return total, fmt.Errorf("recompute tags: %w", err)
-	}
-	now := s.clock.Now().UTC()
-	var after int64
-	for {
-		ids, err := s.store.CustomerIDs(ctx, after, 1000)
-		if err != nil {
-			return total, fmt.Errorf("recompute tags: %w", err)
-		}
-		if len(ids) == 0 {
-			return total, nil
-		}
-		for _, id := range ids {
-			if err := ctx.Err(); err != nil {
-				return total, err
-			}
-			r, err := s.recompute(ctx, rules, id, now)
-			if err != nil {
-				return total, err
-			}
-			total.add(r)
-		}
-		after = ids[len(ids)-1]
+	run, err := s.RecomputeBank(ctx, RunOptions{Trigger: "nightly"}, func(r Run) {
 		if progress != nil {
-			progress(total)
+			progress(r.Result())
 		}
-	}
+	})
+	return run.Result(), err
+}
+
+// Result is the run's counts.
+func (r Run) Result() Result {
+	return Result{Customers: int(r.Customers), Added: int(r.Added), Removed: int(r.Removed), Changed: int(r.Changed)}
 }
