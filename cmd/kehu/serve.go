@@ -163,7 +163,10 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	if ing == nil {
 		ing = defaultIngestConfig()
 	}
-	ingSvc := ing.services(db, clock, trail, customers, gov.levels)
+	ingSvc, err := ing.services(db, clock, trail, customers, gov.levels, logger)
+	if err != nil {
+		return nil, err
+	}
 	gov.addJob("ingest-keys", func(ctx context.Context) error {
 		_, err := ingSvc.feeds.Purge(ctx)
 		return err

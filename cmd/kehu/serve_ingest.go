@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"log/slog"
 	"time"
 
 	"kehu/internal/audit"
@@ -57,10 +58,11 @@ type ingestServices struct {
 	merger *identity.Merger
 }
 
-// services wires the feeds and the merge service; levels recomputes the two
-// customers of a merge or an undo (nil: the nightly run does).
-func (c *ingestConfig) services(db *store.DB, clock kehu.Clock, trail audit.Recorder, customers *customer.Service,
-	levels *level.Service) ingestServices {
+// services wires the feeds (upserts through an import engine wired like
+// `kehu import`'s) and the merge service; levels recomputes the customers
+// an upsert batch, a merge or an undo touched (nil: the nightly run does).
+func (c *ingestConfig) services(db *store.DB, clock kehu.Clock, trail *audit.Log, customers *customer.Service,
+	levels *level.Service, logger *slog.Logger) (ingestServices, error) {
 	var recompute func(ctx context.Context, ids []int64) error
 	if levels != nil {
 		recompute = func(ctx context.Context, ids []int64) error {
@@ -68,10 +70,15 @@ func (c *ingestConfig) services(db *store.DB, clock kehu.Clock, trail audit.Reco
 			return err
 		}
 	}
+	engine, err := newImportEngine(db, trail, clock, logger, levels)
+	if err != nil {
+		return ingestServices{}, err
+	}
 	return ingestServices{
 		feeds: ingest.NewService(ingest.Deps{Store: db.Ingest(), Customers: customers, Clock: clock, Audit: trail, Tx: db,
-			Config: ingest.Config{KeyWindow: c.keyWindow, MaxLines: c.maxLines, MaxBytes: int64(c.maxMiB) << 20}}),
+			Config:  ingest.Config{KeyWindow: c.keyWindow, MaxLines: c.maxLines, MaxBytes: int64(c.maxMiB) << 20},
+			Upserts: engine, Recompute: recompute}),
 		merger: identity.NewMerger(identity.MergerDeps{Store: db.Merges(), Duplicates: db.Identity(), Customers: customers,
 			Tx: db, Audit: trail, Clock: clock, Recompute: recompute}),
-	}
+	}, nil
 }

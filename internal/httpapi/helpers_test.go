@@ -73,7 +73,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Logger: logger, Clock: b.Clock, Metrics: e.metrics, Audit: b.Audit,
 		Privacy: privacy.NewService(privacy.Deps{Store: db.Privacy(), Customers: b.CustomerService(), Clock: b.Clock,
 			Audit: b.Audit, Tx: db, Config: privacy.Config{BulkThreshold: privacyThreshold}}),
-		Ingest: b.IngestService(ingest.Config{}),
+		Ingest: b.IngestService(t, ingest.Config{}),
 		Merger: b.Merger(),
 		C360:   b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
 		Levels: e.levels, Dictionary: b.DictionaryService(), Quality: e.quality,

@@ -133,3 +133,24 @@ func TestIngestEventsOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+func TestIngestCustomersOverHTTP(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		tok := e.ingestToken()
+		line := `{"source_system":"core_banking","source_id":"CIF-77","name":"陈明","id_number":"` +
+			testkit.ResidentID("33010619800101077") + `","mobile":"13911117777","org_id":"HZ-A"}`
+		r := e.do(feed("customers", tok, line+"\n"+line+"\n", map[string]string{"Idempotency-Key": "cif-1"}))
+		var res ingest.Result
+		r.decode(t, &res)
+		if r.Code != http.StatusOK || res.Accepted != 1 || res.Rejected != 1 || res.Errors[0].Field != "source_id" ||
+			res.Errors[0].Key != "CIF-77" {
+			t.Fatalf("%d %s", r.Code, r.Body)
+		}
+		r = e.do(feed("customers", tok, line+"\n", nil))
+		r.decode(t, &res)
+		if res.Duplicates != 1 || res.Accepted != 0 {
+			t.Fatalf("re-sent: %s", r.Body)
+		}
+	})
+}

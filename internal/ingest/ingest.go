@@ -120,7 +120,8 @@ type Committed struct {
 	Kind Kind
 	// Events are the events stored (not the duplicates), with their ids.
 	Events []Event
-	// CustomerIDs are the customers an upsert batch created or changed.
+	// CustomerIDs are the customers whose accounts or holdings an upsert
+	// batch created or changed (their AUM and level are recomputed).
 	CustomerIDs []int64
 }
 

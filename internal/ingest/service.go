@@ -14,6 +14,7 @@ import (
 	"kehu/internal/access"
 	"kehu/internal/audit"
 	"kehu/internal/customer"
+	"kehu/internal/importer"
 	"kehu/internal/kehu"
 )
 
@@ -42,6 +43,18 @@ type Store interface {
 	// InsertEvents stores events whose (channel, event_id) is new, setting
 	// their ID; duplicates keep ID 0. It returns how many it stored.
 	InsertEvents(ctx context.Context, evs []Event) (int, error)
+	// FeedJob returns the standing import job of a feed's kind and source
+	// system (importer.FeedJobName), creating it on first use.
+	FeedJob(ctx context.Context, kind, source string, a kehu.Actor, now time.Time) (importer.Job, error)
+	// SourceSystems returns the codes of the configured source systems.
+	SourceSystems(ctx context.Context) (map[string]bool, error)
+}
+
+// Upserter applies upsert records through the import's validation and
+// identity resolution (importer.Engine).
+type Upserter interface {
+	ApplyFeed(ctx context.Context, job importer.Job, recs []map[string]string,
+		scope *customer.ScopeFilter) ([]importer.FeedOutcome, []int64, error)
 }
 
 // StoredBatch is a batch remembered under its Idempotency-Key.
@@ -71,6 +84,12 @@ type Deps struct {
 	Config    Config
 	// Subscribers are told what each batch stored, after commit.
 	Subscribers []Subscriber
+	// Upserts applies the upsert kinds; nil answers them ENOTFOUND.
+	Upserts Upserter
+	// Recompute is told, after commit, the customers whose accounts or
+	// holdings an upsert batch changed (the level engine sets AUM and
+	// level); nil leaves it to the importer's own recompute in the batch.
+	Recompute func(ctx context.Context, ids []int64) error
 }
 
 // Service applies feed batches.
@@ -125,20 +144,24 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 		return Result{}, err
 	}
 	var p parsed
-	switch b.Kind {
-	case Events:
+	switch {
+	case b.Kind == Events:
 		p = s.parseEvents(lines, now)
+	case s.d.Upserts == nil:
+		return Result{}, kehu.Errorf(kehu.ENOTFOUND, "the %s feed is not enabled on this server", b.Kind)
 	default:
-		return Result{}, kehu.Errorf(kehu.ENOTFOUND, "the %s feed is not available yet", b.Kind)
+		p = s.parseRecords(b.Kind, lines)
 	}
 	p.errs = append(bad, p.errs...)
 	if p.decoded == 0 {
 		return Result{}, nothingParsed(p.errs)
 	}
 	res := Result{Kind: b.Kind, Lines: len(lines) + len(bad), ReceivedAt: now}
-	ready, err := s.resolveEvents(ctx, &p, &res, now)
-	if err != nil {
-		return Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
+	var ready resolved
+	if b.Kind == Events {
+		if ready, err = s.resolveEvents(ctx, &p, &res, now); err != nil {
+			return Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
+		}
 	}
 	var committed Committed
 	claimed := true
@@ -150,7 +173,11 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 				return err
 			}
 		}
-		committed, err = s.storeEvents(ctx, ready, &res)
+		if b.Kind == Events {
+			committed, err = s.storeEvents(ctx, ready, &res)
+		} else {
+			committed, err = s.storeRecords(ctx, b.Kind, &p, &res)
+		}
 		if err != nil {
 			return err
 		}
@@ -173,7 +200,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 		}
 		return r, err
 	}
-	s.notify(ctx, committed)
+	s.afterCommit(ctx, committed)
 	return res, nil
 }
 
@@ -181,6 +208,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 type parsed struct {
 	decoded int // lines that were JSON objects of the right shape
 	events  []pendingEvent
+	records []record
 	errs    []LineError
 }
 
@@ -284,12 +312,17 @@ func batchEntry(r Result, key, outcome string) audit.Entry {
 		Changes: changes, Outcome: outcome}
 }
 
-// notify tells the subscribers what a batch stored.
-func (s *Service) notify(ctx context.Context, c Committed) {
+// afterCommit recomputes the levels an upsert batch may have changed and
+// tells the subscribers what the batch stored. A failed recompute does not
+// undo the batch: the nightly run recomputes every customer anyway.
+func (s *Service) afterCommit(ctx context.Context, c Committed) {
 	if len(c.Events) == 0 && len(c.CustomerIDs) == 0 {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	if s.d.Recompute != nil && len(c.CustomerIDs) > 0 {
+		_ = s.d.Recompute(ctx, c.CustomerIDs)
+	}
 	for _, sub := range s.d.Subscribers {
 		sub(ctx, c)
 	}

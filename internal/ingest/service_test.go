@@ -32,7 +32,7 @@ func newFixture(t *testing.T, db *store.DB, raw *sql.DB, cfg ingest.Config) *fix
 	t.Helper()
 	f := &fixture{raw: raw, bank: testkit.NewBank(t, db)}
 	f.bank.AddPortfolio(t)
-	f.svc = f.bank.IngestService(cfg, func(_ context.Context, c ingest.Committed) {
+	f.svc = f.bank.IngestService(t, cfg, func(_ context.Context, c ingest.Committed) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.got = append(f.got, c)

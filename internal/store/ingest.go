@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"kehu/internal/customer"
+	"kehu/internal/importer"
 	"kehu/internal/ingest"
+	"kehu/internal/kehu"
 	"kehu/internal/vault"
 )
 
@@ -73,6 +75,42 @@ func (s *IngestStore) PurgeBatches(ctx context.Context, now time.Time) (int64, e
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// FeedJob returns the standing import job of a feed's kind and source
+// system, creating it on first use: done from the start, no file. Two first
+// batches at once may each create one; either serves.
+func (s *IngestStore) FeedJob(ctx context.Context, kind, source string, a kehu.Actor, now time.Time) (importer.Job, error) {
+	j := importer.Job{Kind: kind, FileName: importer.FeedJobName, SHA256: importer.FeedJobKey(kind, source),
+		SourceSystem: source, Status: importer.StatusDone}
+	err := s.db.writer(ctx).QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE kind = $1 AND file_sha256 = $2
+		AND file_name = $3 ORDER BY id LIMIT 1`, kind, j.SHA256, j.FileName).Scan(&j.ID)
+	if err == nil {
+		return j, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return j, fmt.Errorf("feed job: %w", err)
+	}
+	j.CreatedBy, j.CreatedByName, j.ActorRole, j.ActorOrgID, j.CreatedAt = a.UserID, a.Username, a.Role, a.OrgID, now
+	return s.db.Imports().CreateJob(ctx, j)
+}
+
+// SourceSystems returns the codes of the configured source systems.
+func (s *IngestStore) SourceSystems(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT code FROM source_systems`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, err
+		}
+		out[code] = true
+	}
+	return out, rows.Err()
 }
 
 // ProductIDs returns the ids of the products with these codes.
