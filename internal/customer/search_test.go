@@ -147,6 +147,9 @@ func TestSearchClasses(t *testing.T) {
 			{`\`, nil},
 			{"zs' OR '1'='1", nil},
 			{"<script>alert(1)</script>", nil},
+			// Bytes no name holds are dropped (PostgreSQL refuses NUL).
+			{"张\x00三", []string{"zhangsan"}},
+			{"\xff\xfe", nil},
 		} {
 			got := sb.search(t, "admin", tt.q, 50)
 			if strings.Join(got, ",") != strings.Join(tt.want, ",") {

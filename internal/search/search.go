@@ -63,8 +63,15 @@ const MaxInitials = 24
 // maxCustomerID bounds the numbers taken as customer numbers: ten digits.
 const maxCustomerID = 9_999_999_999
 
-// Parse classifies a search text.
+// Parse classifies a search text. Invalid UTF-8 and control characters are
+// dropped first: no name holds them, and PostgreSQL refuses a NUL in text.
 func Parse(text string) Query {
+	text = strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(text, ""))
 	q := Query{Text: strings.TrimSpace(text)}
 	if q.Text == "" {
 		return q

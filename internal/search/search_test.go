@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestNameKey(t *testing.T) {
@@ -86,9 +87,13 @@ func TestParse(t *testing.T) {
 		{"wxm", Query{Initials: []string{"wxm"}}},
 		{"' OR 1=1 --", Query{NamePrefix: "' OR 1=1 --"}},
 		{"%_\\", Query{NamePrefix: "%_\\"}},
+		{"张\x00三", Query{NamePrefix: "张三", Contains: "张三", Grams: []string{"张三"}}},
+		{"\xff\xfe", Query{}},
 	} {
 		got := Parse(c.text)
-		c.want.Text = strings.TrimSpace(c.text)
+		if c.want.Text == "" {
+			c.want.Text = strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(c.text, "\x00", ""), ""))
+		}
 		if !equal(got, c.want) {
 			t.Errorf("Parse(%q) =\n %+v, want\n %+v", c.text, got, c.want)
 		}
@@ -171,6 +176,9 @@ func FuzzParse(f *testing.F) {
 		q := Parse(s)
 		if len(q.Initials) > 1<<maxExpanded {
 			t.Fatalf("%d initials prefixes", len(q.Initials))
+		}
+		if !utf8.ValidString(q.Text) || strings.ContainsRune(q.Text, 0) {
+			t.Fatalf("Parse(%q).Text = %q", s, q.Text)
 		}
 		_ = NameKey(s)
 	})
