@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
+	"kehu/internal/access"
 	"kehu/internal/customer"
 	"kehu/internal/store"
 	"kehu/internal/testkit"
@@ -174,4 +176,89 @@ func mergeAuditRequests(e *env, token string) map[string]call {
 		"GET /api/v1/merges/{id}":       {method: "GET", path: "/api/v1/merges/1", token: token},
 		"POST /api/v1/merges/{id}/undo": {method: "POST", path: "/api/v1/merges/1/undo", token: token, body: map[string]any{"reason": "误合并"}},
 	}
+}
+
+// TestDuplicateReviewScope is the scope matrix of the review: a pair is
+// reachable only when both its customers are in the reviewer's scope; an
+// out-of-scope pair or merge and an unknown id answer the same 404 on every
+// route, and roles without customer.merge get 403.
+func TestDuplicateReviewScope(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		addUser(t, e, "mgr_b", access.BranchManager, e.bank.OutletB.ID)
+		_, inA := e.bank.AddDuplicate(t, "a1", "E70000001")                                     // both at outlet A
+		cross := e.bank.QueueDuplicate(t, e.bank.Customers["a2"].ID, e.bank.Customers["b1"].ID) // A and B
+		_, inB := e.bank.AddDuplicate(t, "b1", "E70000002")                                     // both at outlet B
+		admin := e.login("admin")
+		var m struct {
+			ID int64 `json:"id"`
+		}
+		e.do(call{method: "POST", path: "/api/v1/duplicates/" + id(inA) + "/merge", token: admin.token,
+			body: map[string]any{"survivor_id": e.bank.Customers["a1"].ID}}).decode(t, &m)
+		routes := func(pair, merge int64) []call {
+			p, mg := "/api/v1/duplicates/"+id(pair), "/api/v1/merges/"+id(merge)
+			return []call{
+				{method: "GET", path: p},
+				{method: "POST", path: p + "/merge", body: map[string]any{"survivor_id": e.bank.Customers["b1"].ID}},
+				{method: "POST", path: p + "/dismiss", body: map[string]any{"reason": "两个人"}},
+				{method: "GET", path: mg},
+				{method: "POST", path: mg + "/undo", body: map[string]any{"reason": "误合并"}},
+			}
+		}
+		for _, who := range []string{"mgr_b", "branch_manager", "rm_a", "teller_b"} {
+			s := e.login(who)
+			may := access.Can(e.bank.Users[who].Role, access.CustomerMerge)
+			var list struct {
+				Items []struct {
+					ID int64 `json:"id"`
+				} `json:"items"`
+			}
+			r := e.do(call{method: "GET", path: "/api/v1/duplicates", token: s.token})
+			if !may {
+				if r.Code != http.StatusForbidden {
+					t.Errorf("%s lists the queue: %d", who, r.Code)
+				}
+				continue
+			}
+			r.decode(t, &list)
+			listed := map[int64]bool{}
+			for _, it := range list.Items {
+				listed[it.ID] = true
+			}
+			// mgr_b sees outlet B only: the pair at A and the cross pair are
+			// out of scope; the city manager sees all three.
+			wantOut := map[string][]int64{"mgr_b": {inA, cross}, "branch_manager": nil}[who]
+			for _, pid := range wantOut {
+				if listed[pid] {
+					t.Errorf("%s lists pair %d outside their scope", who, pid)
+				}
+			}
+			if !listed[inB] {
+				t.Errorf("%s does not list pair %d in scope", who, inB)
+			}
+			if who != "mgr_b" {
+				continue
+			}
+			unknown := routes(999999, 999999)
+			for i, c := range routes(inA, m.ID) {
+				c.token, unknown[i].token = s.token, s.token
+				out, none := e.do(c), e.do(unknown[i])
+				if out.Code != http.StatusNotFound || none.Code != http.StatusNotFound {
+					t.Errorf("%s %s %s: %d (unknown %d), want 404", who, c.method, c.path, out.Code, none.Code)
+					continue
+				}
+				if strings.Contains(out.Body.String(), e.bank.Customers["a1"].Name) {
+					t.Errorf("%s %s: the 404 names the customer", c.method, c.path)
+				}
+				if po, pu := out.problem(t), none.problem(t); po.Detail != pu.Detail {
+					t.Errorf("%s %s: out of scope %q and unknown %q differ", c.method, c.path, po.Detail, pu.Detail)
+				}
+			}
+			cr := routes(cross, m.ID)[0]
+			cr.token = s.token
+			if r := e.do(cr); r.Code != http.StatusNotFound {
+				t.Errorf("mgr_b reads the pair with one customer outside: %d", r.Code)
+			}
+		}
+	})
 }
