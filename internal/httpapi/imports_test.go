@@ -292,3 +292,42 @@ func TestTellerCannotImport(t *testing.T) {
 		}
 	})
 }
+
+// TestImportJobsAreTheirOwners: a job is visible to the user who queued it
+// and to administrators; another user with data.import gets 404 on every
+// route of it, as for an unknown id.
+func TestImportJobsAreTheirOwners(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin, bm := e.login("admin"), e.login("branch_manager")
+		r := e.do(uploadCall("/api/v1/imports", admin.token, map[string]string{"kind": "customers",
+			"source_system": "core_banking"}, "c.csv", sampleCustomers(e, "3")))
+		var j importer.Job
+		r.decode(t, &j)
+		waitImport(t, e, admin.token, j.ID)
+		path := "/api/v1/imports/" + testID(j.ID)
+		for _, c := range []call{
+			{method: "GET", path: path, token: bm.token},
+			{method: "GET", path: path + "/rejects", token: bm.token},
+			{method: "POST", path: path + "/resume", token: bm.token},
+			{method: "POST", path: path + "/cancel", token: bm.token},
+			{method: "POST", path: path + "/rollback", token: bm.token},
+		} {
+			if r := e.do(c); r.Code != http.StatusNotFound {
+				t.Errorf("%s %s by another user: %d", c.method, c.path, r.Code)
+			}
+		}
+		var list struct {
+			Items []importer.Job `json:"items"`
+		}
+		e.do(call{method: "GET", path: "/api/v1/imports", token: bm.token}).decode(t, &list)
+		for _, x := range list.Items {
+			if x.ID == j.ID {
+				t.Error("another user's job is listed")
+			}
+		}
+		if r := e.do(call{method: "POST", path: path + "/rollback", token: admin.token}); r.Code != http.StatusOK {
+			t.Errorf("the owner's rollback: %d %s", r.Code, r.Body)
+		}
+	})
+}

@@ -167,6 +167,14 @@ func excelSerial(v string) (time.Time, bool, error) {
 	return excelEpoch.AddDate(0, 0, int(days)).Add(time.Duration(secs) * time.Second), true, nil
 }
 
+// chineseDate and chineseTime turn 2023年7月15日 10时30分 into layouts
+// time.Parse knows; built once, since building a Replacer costs more than
+// using it and an import parses dates on every row.
+var (
+	chineseDate = strings.NewReplacer("年", "-", "月", "-", "日", "")
+	chineseTime = strings.NewReplacer("年", "-", "月", "-", "日", " ", "时", ":", "分", ":", "秒", "")
+)
+
 // dateLayouts are the written date forms accepted, after Chinese year/month/
 // day characters are turned into dashes.
 var dateLayouts = []string{"2006-1-2", "2006/1/2", "2006.1.2", "20060102"}
@@ -183,7 +191,12 @@ func ParseDate(s string) (kehu.Date, error) {
 	if d, _, ok := strings.Cut(v, "T"); ok && len(d) == 10 {
 		v = d
 	}
-	v = strings.NewReplacer("年", "-", "月", "-", "日", "").Replace(v)
+	v = chineseDate.Replace(v)
+	if len(v) == 10 && v[4] == '-' && v[7] == '-' {
+		if t, err := time.Parse("2006-01-02", v); err == nil {
+			return kehu.DateOf(t), nil // the common form, without trying every layout
+		}
+	}
 	for _, l := range dateLayouts {
 		if t, err := time.Parse(l, v); err == nil {
 			return kehu.DateOf(t), nil
@@ -210,10 +223,15 @@ var timeLayouts = []string{"2006-1-2 15:04:05", "2006-1-2 15:04", "2006/1/2 15:0
 // date-time. The result is UTC.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	v := strings.TrimSpace(s)
+	if len(v) == 10 && v[4] == '-' && v[7] == '-' {
+		if d, err := time.ParseInLocation("2006-01-02", v, loc); err == nil {
+			return d.UTC(), nil // a bare date: midnight Beijing time
+		}
+	}
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t.UTC(), nil
 	}
-	w := strings.NewReplacer("年", "-", "月", "-", "日", " ", "时", ":", "分", ":", "秒", "").Replace(v)
+	w := chineseTime.Replace(v)
 	w = strings.Join(strings.Fields(w), " ")
 	for _, l := range timeLayouts {
 		if t, err := time.ParseInLocation(l, w, loc); err == nil {

@@ -265,16 +265,21 @@ func (s *IdentityStore) insertCreates(ctx context.Context, q querier, p *identit
 			c.Sealed.IDNumberIndex, c.Sealed.MobileIndex, c.NameKey})
 		refs[x.IDType+"\x00"+c.Sealed.IDNumberIndex] = c.Ref
 	}
-	err := insertReturning(ctx, s.db.dialect, q, "INSERT INTO customers ("+createColumns+")", "id, id_type, id_number_bidx", 24, rows,
-		func(r *sql.Rows) error {
-			var id int64
-			var idType, index string
-			if err := r.Scan(&id, &idType, &index); err != nil {
-				return err
-			}
-			p.IDs[refs[idType+"\x00"+index]] = id
-			return nil
-		})
+	var err error
+	if s.db.dialect.IsPostgres() {
+		err = insertReturning(ctx, s.db.dialect, q, "INSERT INTO customers ("+createColumns+")", "id, id_type, id_number_bidx",
+			24, rows, func(r *sql.Rows) error {
+				var id int64
+				var idType, index string
+				if err := r.Scan(&id, &idType, &index); err != nil {
+					return err
+				}
+				p.IDs[refs[idType+"\x00"+index]] = id
+				return nil
+			})
+	} else {
+		err = s.insertWithIDs(ctx, q, p, rows)
+	}
 	if err != nil {
 		if isUniqueViolation(err) {
 			return kehu.Errorf(kehu.ECONFLICT, "a customer with the same identity document was created meanwhile")
@@ -285,6 +290,23 @@ func (s *IdentityStore) insertCreates(ctx context.Context, q querier, p *identit
 		return fmt.Errorf("insert customers: %d ids returned for %d rows", len(p.IDs), len(p.Creates))
 	}
 	return nil
+}
+
+// insertWithIDs numbers the new customers itself on SQLite: the batch's
+// transaction holds the database's only write lock, so max(id)+1... are
+// free, and an INSERT without RETURNING spares SQLite collecting the
+// returned rows.
+func (s *IdentityStore) insertWithIDs(ctx context.Context, q querier, p *identity.Plan, rows [][]any) error {
+	var last int64
+	if err := q.QueryRowContext(ctx, "SELECT COALESCE(max(id), 0) FROM customers").Scan(&last); err != nil {
+		return err
+	}
+	for i := range rows {
+		id := last + int64(i) + 1
+		rows[i] = append([]any{id}, rows[i]...)
+		p.IDs[p.Creates[i].Ref] = id
+	}
+	return insertRows(ctx, s.db.dialect, q, "INSERT INTO customers (id, "+createColumns+")", "", 25, rows)
 }
 
 // writeUpdates stores the changed customers, sealed as the plan carries them.
