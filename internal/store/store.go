@@ -72,7 +72,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// batch touches a page of the customers table per event for its
 	// foreign-key check and a leaf of every index it inserts into, and with
 	// the default cache those pages were read again and spilled mid-batch.
-	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=cache_size(-65536)")
+	// It checkpoints the WAL at 10,000 pages (40 MiB) instead of 1,000: the
+	// index leaves a stream of writes dirties again and again are copied back
+	// once per checkpoint, not every second commit (+30-45% event ingest,
+	// measured interleaved); journal_size_limit keeps the WAL file at 64 MiB.
+	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=cache_size(-65536)"+
+		"&_pragma=wal_autocheckpoint(10000)&_pragma=journal_size_limit(67108864)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
