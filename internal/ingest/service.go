@@ -139,57 +139,11 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 		}
 	}
 	now := s.d.Clock.Now()
-	lines, bad, err := splitLines(b.Body, s.cfg)
+	p, res, err := s.prepare(ctx, b, now)
 	if err != nil {
 		return Result{}, err
 	}
-	var p parsed
-	switch {
-	case b.Kind == Events:
-		p = s.parseEvents(lines, now)
-	case s.d.Upserts == nil:
-		return Result{}, kehu.Errorf(kehu.ENOTFOUND, "the %s feed is not enabled on this server", b.Kind)
-	default:
-		p = s.parseRecords(b.Kind, lines)
-	}
-	p.errs = append(bad, p.errs...)
-	if p.decoded == 0 {
-		return Result{}, nothingParsed(p.errs)
-	}
-	res := Result{Kind: b.Kind, Lines: len(lines) + len(bad), ReceivedAt: now}
-	var ready resolved
-	if b.Kind == Events {
-		if ready, err = s.resolveEvents(ctx, &p, &res, now); err != nil {
-			return Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
-		}
-	}
-	var committed Committed
-	claimed := true
-	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-		var batchID int64
-		if b.Key != "" {
-			if batchID, claimed, err = s.d.Store.ClaimBatch(ctx, StoredBatch{UserID: a.UserID, Key: b.Key, Kind: b.Kind,
-				RequestHash: hash, ReceivedAt: now, ExpiresAt: now.Add(s.cfg.KeyWindow)}); err != nil || !claimed {
-				return err
-			}
-		}
-		if b.Kind == Events {
-			committed, err = s.storeEvents(ctx, ready, &res)
-		} else {
-			committed, err = s.storeRecords(ctx, b.Kind, &p, &res)
-		}
-		if err != nil {
-			return err
-		}
-		res.finish(p.errs)
-		if err := s.d.Audit.Record(ctx, batchEntry(res, b.Key, "")); err != nil {
-			return err
-		}
-		if batchID != 0 {
-			return s.d.Store.FinishBatch(ctx, batchID, res, encodeResult(res))
-		}
-		return nil
-	})
+	committed, claimed, err := s.apply(ctx, a, b, hash, &p, &res)
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
 	}
@@ -204,10 +158,76 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 	return res, nil
 }
 
+// prepare splits and validates the lines, and resolves the references of
+// events, all outside the write transaction.
+func (s *Service) prepare(ctx context.Context, b Batch, now time.Time) (parsed, Result, error) {
+	lines, bad, err := splitLines(b.Body, s.cfg)
+	if err != nil {
+		return parsed{}, Result{}, err
+	}
+	var p parsed
+	switch {
+	case b.Kind == Events:
+		p = s.parseEvents(lines, now)
+	case s.d.Upserts == nil:
+		return parsed{}, Result{}, kehu.Errorf(kehu.ENOTFOUND, "the %s feed is not enabled on this server", b.Kind)
+	default:
+		p = s.parseRecords(b.Kind, lines)
+	}
+	p.errs = append(bad, p.errs...)
+	if p.decoded == 0 {
+		return parsed{}, Result{}, nothingParsed(p.errs)
+	}
+	res := Result{Kind: b.Kind, Lines: len(lines) + len(bad), ReceivedAt: now}
+	if b.Kind == Events {
+		if p.ready, err = s.resolveEvents(ctx, &p, &res, now); err != nil {
+			return parsed{}, Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
+		}
+	}
+	return p, res, nil
+}
+
+// apply writes a prepared batch in one transaction: the claim of its key,
+// the events or records, the one audit record and the stored answer.
+// claimed is false when a concurrent batch with the same key won.
+func (s *Service) apply(ctx context.Context, a kehu.Actor, b Batch, hash string, p *parsed, res *Result) (Committed, bool, error) {
+	var committed Committed
+	claimed := true
+	err := s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+		var batchID int64
+		var err error
+		if b.Key != "" {
+			batchID, claimed, err = s.d.Store.ClaimBatch(ctx, StoredBatch{UserID: a.UserID, Key: b.Key, Kind: b.Kind,
+				RequestHash: hash, ReceivedAt: res.ReceivedAt, ExpiresAt: res.ReceivedAt.Add(s.cfg.KeyWindow)})
+			if err != nil || !claimed {
+				return err
+			}
+		}
+		if b.Kind == Events {
+			committed, err = s.storeEvents(ctx, p.ready, res)
+		} else {
+			committed, err = s.storeRecords(ctx, b.Kind, p, res)
+		}
+		if err != nil {
+			return err
+		}
+		res.finish(p.errs)
+		if err := s.d.Audit.Record(ctx, batchEntry(*res, b.Key, "")); err != nil {
+			return err
+		}
+		if batchID != 0 {
+			return s.d.Store.FinishBatch(ctx, batchID, *res, encodeResult(*res))
+		}
+		return nil
+	})
+	return committed, claimed, err
+}
+
 // parsed is a batch after validation, before its references are resolved.
 type parsed struct {
 	decoded int // lines that were JSON objects of the right shape
 	events  []pendingEvent
+	ready   resolved // events with their references resolved
 	records []record
 	errs    []LineError
 }
