@@ -312,6 +312,7 @@ type tagCreate struct {
 	Polarity          string    `json:"polarity"`
 	DefaultExpiryDays int       `json:"default_expiry_days"`
 	Rule              *tag.Rule `json:"rule"`
+	ReasonRequired    bool      `json:"reason_required"`
 }
 
 func (a *api) createTag(w http.ResponseWriter, r *http.Request) error {
@@ -321,7 +322,7 @@ func (a *api) createTag(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, err := a.d.Tags.Create(r.Context(), tag.NewTag{Name: in.Name, LabelEN: in.LabelEN, Kind: in.Kind,
 		Color: in.Color, Description: in.Description, Polarity: in.Polarity,
-		DefaultExpiryDays: in.DefaultExpiryDays, Rule: in.Rule})
+		DefaultExpiryDays: in.DefaultExpiryDays, Rule: in.Rule, ReasonRequired: in.ReasonRequired})
 	if err != nil {
 		return err
 	}
@@ -339,6 +340,7 @@ type tagPatch struct {
 	Polarity          *string   `json:"polarity"`
 	DefaultExpiryDays *int      `json:"default_expiry_days"`
 	Rule              *tag.Rule `json:"rule"`
+	ReasonRequired    *bool     `json:"reason_required"`
 	Active            *bool     `json:"active"`
 }
 
@@ -361,7 +363,7 @@ func (a *api) updateTag(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, err := a.d.Tags.Update(r.Context(), id, tag.Update{Name: in.Name, LabelEN: in.LabelEN, Color: in.Color,
 		Description: in.Description, Polarity: in.Polarity, DefaultExpiryDays: in.DefaultExpiryDays, Rule: in.Rule,
-		Active: in.Active})
+		ReasonRequired: in.ReasonRequired, Active: in.Active})
 	if err != nil {
 		return err
 	}

@@ -20,18 +20,20 @@ type TagStore struct{ db *DB }
 func (db *DB) Tags() *TagStore { return &TagStore{db: db} }
 
 const tagColumns = `t.id, t.code, t.name, t.label_en, t.kind, t.color, t.description, t.polarity,
-	t.default_expiry_days, t.rule, t.active, t.created_at, t.updated_at`
+	t.default_expiry_days, t.rule, t.active, t.created_at, t.updated_at, t.reason_required`
 
 func scanTag(r interface{ Scan(...any) error }, extra ...any) (tag.Tag, error) {
 	var t tag.Tag
 	var rule string
 	var created, updated sql.NullTime
 	dest := append([]any{&t.ID, &t.Code, &t.Name, &t.LabelEN, &t.Kind, &t.Color, &t.Description, &t.Polarity,
-		&t.DefaultExpiryDays, &rule, &t.Active, &created, &updated}, extra...)
+		&t.DefaultExpiryDays, &rule, &t.Active, &created, &updated, &t.ReasonRequired}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return t, err
 	}
 	t.CreatedAt, t.UpdatedAt = created.Time.UTC(), updated.Time.UTC()
+	// Emotion tags always ask for a reason, whatever an older row says.
+	t.ReasonRequired = t.ReasonRequired || t.Kind == tag.Emotion
 	var err error
 	if t.Rule, err = tag.DecodeRule(rule); err != nil {
 		return t, fmt.Errorf("tag %d rule: %w", t.ID, err)
@@ -64,10 +66,10 @@ func (s *TagStore) GetTag(ctx context.Context, id int64) (tag.Tag, error) {
 // CreateTag inserts a catalogue entry.
 func (s *TagStore) CreateTag(ctx context.Context, t tag.Tag) (tag.Tag, error) {
 	err := s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO tags (code, name, label_en, kind, color, description,
-		polarity, default_expiry_days, rule, active, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		polarity, default_expiry_days, rule, active, created_at, updated_at, reason_required)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		t.Code, t.Name, t.LabelEN, t.Kind, t.Color, t.Description, t.Polarity, t.DefaultExpiryDays,
-		tag.EncodeRule(t.Rule), t.Active, t.CreatedAt, t.UpdatedAt).Scan(&t.ID)
+		tag.EncodeRule(t.Rule), t.Active, t.CreatedAt, t.UpdatedAt, t.ReasonRequired).Scan(&t.ID)
 	if isUniqueViolation(err) {
 		return tag.Tag{}, conflict("a tag named %s already exists", t.Name)
 	}
@@ -80,9 +82,9 @@ func (s *TagStore) CreateTag(ctx context.Context, t tag.Tag) (tag.Tag, error) {
 // UpdateTag writes the editable fields of t.
 func (s *TagStore) UpdateTag(ctx context.Context, t tag.Tag) error {
 	_, err := s.db.writer(ctx).ExecContext(ctx, `UPDATE tags SET name = $1, label_en = $2, color = $3,
-		description = $4, polarity = $5, default_expiry_days = $6, rule = $7, active = $8, updated_at = $9
-		WHERE id = $10`, t.Name, t.LabelEN, t.Color, t.Description, t.Polarity, t.DefaultExpiryDays,
-		tag.EncodeRule(t.Rule), t.Active, t.UpdatedAt, t.ID)
+		description = $4, polarity = $5, default_expiry_days = $6, rule = $7, active = $8, updated_at = $9,
+		reason_required = $11 WHERE id = $10`, t.Name, t.LabelEN, t.Color, t.Description, t.Polarity, t.DefaultExpiryDays,
+		tag.EncodeRule(t.Rule), t.Active, t.UpdatedAt, t.ID, t.ReasonRequired)
 	if isUniqueViolation(err) {
 		return conflict("a tag named %s already exists", t.Name)
 	}

@@ -117,7 +117,7 @@ func (s *Service) Create(ctx context.Context, n NewTag) (Tag, error) {
 	now := s.clock.Now().UTC()
 	t := Tag{Name: n.Name, LabelEN: n.LabelEN, Kind: n.Kind, Color: n.Color, Description: n.Description,
 		Polarity: n.Polarity, DefaultExpiryDays: n.DefaultExpiryDays, Rule: n.Rule, Active: true,
-		CreatedAt: now, UpdatedAt: now}
+		ReasonRequired: n.ReasonRequired, CreatedAt: now, UpdatedAt: now}
 	if t.Kind == Emotion && t.DefaultExpiryDays == 0 {
 		t.DefaultExpiryDays = DefaultEmotionDays
 	}
@@ -156,6 +156,7 @@ func (s *Service) Update(ctx context.Context, id int64, u Update) (Tag, error) {
 		set(&next.Polarity, u.Polarity)
 		set(&next.DefaultExpiryDays, u.DefaultExpiryDays)
 		set(&next.Active, u.Active)
+		set(&next.ReasonRequired, u.ReasonRequired)
 		if u.Rule != nil {
 			next.Rule = u.Rule
 		}
@@ -193,6 +194,7 @@ func diff(a, b Tag) []audit.Change {
 	add("default_expiry_days", strconv.Itoa(a.DefaultExpiryDays), strconv.Itoa(b.DefaultExpiryDays))
 	add("rule", encodeRule(a.Rule), encodeRule(b.Rule))
 	add("active", strconv.FormatBool(a.Active), strconv.FormatBool(b.Active))
+	add("reason_required", strconv.FormatBool(a.ReasonRequired), strconv.FormatBool(b.ReasonRequired))
 	return out
 }
 
@@ -302,9 +304,12 @@ func (s *Service) checkAssign(t Tag, ct *CustomerTag, expiresOn *kehu.Date, now 
 		v.Add("tag_id", "the tag is no longer in use")
 	}
 	n := utf8.RuneCountInString(ct.Reason)
-	if t.Kind == Emotion && n < MinReason {
+	switch {
+	case t.Kind == Emotion && n < MinReason:
 		v.Add("reason", "say why the customer feels so (2–200 characters)")
-	} else if n > MaxReason {
+	case t.ReasonRequired && n < MinReason:
+		v.Add("reason", "this tag needs a reason (2–200 characters)")
+	case n > MaxReason:
 		v.Add("reason", "must have at most 200 characters")
 	}
 	today := kehu.DateOf(now.In(s.loc))

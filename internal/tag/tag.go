@@ -60,12 +60,16 @@ type Tag struct {
 	Color       string `json:"color"`
 	Description string `json:"description"`
 	// Polarity and DefaultExpiryDays apply to emotion tags.
-	Polarity          string    `json:"polarity"`
-	DefaultExpiryDays int       `json:"default_expiry_days"`
-	Rule              *Rule     `json:"rule"`
-	Active            bool      `json:"active"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	Polarity          string `json:"polarity"`
+	DefaultExpiryDays int    `json:"default_expiry_days"`
+	Rule              *Rule  `json:"rule"`
+	// ReasonRequired: putting the tag on needs a reason (2–200
+	// characters). Always true for emotion tags; a manual tag may ask for
+	// one (黑名单: say why); computed tags explain themselves.
+	ReasonRequired bool      `json:"reason_required"`
+	Active         bool      `json:"active"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Label returns the tag's label in lang ("en" or Chinese).
@@ -97,6 +101,7 @@ type NewTag struct {
 	Polarity          string
 	DefaultExpiryDays int
 	Rule              *Rule
+	ReasonRequired    bool
 }
 
 // Update changes a catalogue entry; nil members are kept. The kind cannot
@@ -109,6 +114,7 @@ type Update struct {
 	Polarity          *string
 	DefaultExpiryDays *int
 	Rule              *Rule
+	ReasonRequired    *bool
 	Active            *bool
 }
 
@@ -132,6 +138,14 @@ func (t *Tag) validate() error {
 	}
 	if t.Color != "" && !slices.Contains(Colors, t.Color) {
 		v.Add("color", "must be one of "+strings.Join(Colors, ", "))
+	}
+	switch t.Kind {
+	case Emotion:
+		t.ReasonRequired = true
+	case Computed:
+		if t.ReasonRequired {
+			v.Add("reason_required", "computed tags explain themselves: no reason is asked")
+		}
 	}
 	switch t.Kind {
 	case Emotion:

@@ -26,6 +26,7 @@ func (s *server) c360Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /customers/{id}/tags", s.signedIn(s.checkCSRF(s.tagCustomer)))
 	mux.HandleFunc("POST /customers/{id}/tags/{tag_id}/remove", s.signedIn(s.checkCSRF(s.untagCustomer)))
 	mux.HandleFunc("POST /customers/{id}/preferences", s.signedIn(s.checkCSRF(s.setPreferences)))
+	s.tagAdminRoutes(mux)
 }
 
 // customerView is the customer page: the 360 and what the page offers on it.

@@ -38,3 +38,7 @@ CREATE TABLE tag_runs (
     error        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX tag_runs_status ON tag_runs(status, id);
+
+-- A manual tag may demand a reason when put on (黑名单, 重点关注: say why);
+-- emotion tags always do. Computed tags explain themselves.
+ALTER TABLE tags ADD COLUMN reason_required BOOLEAN NOT NULL DEFAULT FALSE;
