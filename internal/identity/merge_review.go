@@ -29,21 +29,28 @@ type MergeView struct {
 // for every status), newest first, and the cursor of the next page (0 at
 // the end). One audit record covers the page.
 func (m *Merger) Pairs(ctx context.Context, f DuplicateFilter) ([]Pair, int64, error) {
+	pairs, next, _, err := m.Review(ctx, f, 0)
+	return pairs, next, err
+}
+
+// Review is the review page: a page of the queue and the latest merges
+// (at most merges of them), with one audit record for everything shown.
+func (m *Merger) Review(ctx context.Context, f DuplicateFilter, merges int) ([]Pair, int64, []MergeView, error) {
 	switch f.Status {
 	case "", DupPending, DupMerged, DupDismissed:
 	default:
-		return nil, 0, invalid("status", "must be pending, merged or dismissed")
+		return nil, 0, nil, invalid("status", "must be pending, merged or dismissed")
 	}
 	scope, _, err := m.reviewScope(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	f.Scope, f.Limit = scope, kehu.ClampLimit(f.Limit)
 	want := f.Limit
 	f.Limit++
 	cands, err := m.d.Duplicates.Duplicates(ctx, f)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	next := int64(0)
 	if len(cands) > want {
@@ -51,10 +58,17 @@ func (m *Merger) Pairs(ctx context.Context, f DuplicateFilter) ([]Pair, int64, e
 	}
 	pairs, err := m.pairs(ctx, cands)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	err = m.d.Audit.Record(ctx, audit.Entry{Action: AuditDuplicateList, Object: "duplicates", Count: 2 * len(pairs)})
-	return pairs, next, err
+	var views []MergeView
+	if merges > 0 {
+		if views, _, err = m.mergePage(ctx, MergeFilter{Scope: scope, Limit: merges}); err != nil {
+			return nil, 0, nil, err
+		}
+	}
+	err = m.d.Audit.Record(ctx, audit.Entry{Action: AuditDuplicateList, Object: "duplicates",
+		Count: 2*len(pairs) + 2*len(views)})
+	return pairs, next, views, err
 }
 
 // Pair returns one pair with both customers in the reviewer's scope.
@@ -105,7 +119,19 @@ func (m *Merger) Merges(ctx context.Context, f MergeFilter) ([]MergeView, int64,
 	if err != nil {
 		return nil, 0, err
 	}
-	f.Scope, f.Limit = scope, kehu.ClampLimit(f.Limit)
+	f.Scope = scope
+	views, next, err := m.mergePage(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	err = m.d.Audit.Record(ctx, audit.Entry{Action: AuditMergeList, CustomerID: f.CustomerID, Object: "merges",
+		Count: 2 * len(views)})
+	return views, next, err
+}
+
+// mergePage reads a page of the merge log within f.Scope, unaudited.
+func (m *Merger) mergePage(ctx context.Context, f MergeFilter) ([]MergeView, int64, error) {
+	f.Limit = kehu.ClampLimit(f.Limit)
 	want := f.Limit
 	f.Limit++
 	merges, err := m.d.Store.ListMerges(ctx, f)
@@ -117,11 +143,6 @@ func (m *Merger) Merges(ctx context.Context, f MergeFilter) ([]MergeView, int64,
 		merges, next = merges[:want], merges[want-1].ID
 	}
 	views, err := m.views(ctx, merges)
-	if err != nil {
-		return nil, 0, err
-	}
-	err = m.d.Audit.Record(ctx, audit.Entry{Action: AuditMergeList, CustomerID: f.CustomerID, Object: "merges",
-		Count: 2 * len(views)})
 	return views, next, err
 }
 

@@ -107,11 +107,14 @@ func (s *server) renderDuplicates(w http.ResponseWriter, r *http.Request, status
 		dv.Done = done
 	}
 	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
-	pairs, next, err := s.Merger.Pairs(r.Context(), identity.DuplicateFilter{Status: dv.Status, Before: before, Limit: 20})
+	// One call, one audit record for the queue and the merge log shown.
+	pairs, next, merges, err := s.Merger.Review(r.Context(), identity.DuplicateFilter{Status: dv.Status,
+		Before: before, Limit: 20}, 20)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	dv.Merges = merges
 	orgs := map[int64]string{}
 	for _, p := range pairs {
 		dv.Pairs = append(dv.Pairs, pairView{Pair: p, Left: p.Subjects[0], Right: p.Subjects[1],
@@ -119,10 +122,6 @@ func (s *server) renderDuplicates(w http.ResponseWriter, r *http.Request, status
 	}
 	if next != 0 {
 		dv.Next = url.Values{"status": {dv.Status}, "before": {strconv.FormatInt(next, 10)}}.Encode()
-	}
-	if dv.Merges, _, err = s.Merger.Merges(r.Context(), identity.MergeFilter{Limit: 20}); err != nil {
-		s.fail(w, r, err)
-		return
 	}
 	s.render(w, r, status, "duplicates", "layout.html", s.newView(w, r, "duplicates.title", "duplicates", dv))
 }

@@ -23,9 +23,13 @@ func TestDuplicatesPageMergeDismissUndo(t *testing.T) {
 		_, other := a.AddDuplicate(t, "a2", "E50000002")
 		a1 := a.Customers["a1"]
 		mgr := a.login(t, "branch_manager")
+		before, _ := db.CountRows(context.Background(), "audit_log")
 		page := mgr.get("/duplicates")
 		if page.status != http.StatusOK {
 			t.Fatalf("page: %d", page.status)
+		}
+		if after, _ := db.CountRows(context.Background(), "audit_log"); after-before != 1 {
+			t.Errorf("the page wrote %d audit records, want one", after-before)
 		}
 		mustContain(t, page.body, "疑似重复客户", `id="pair-`+strconv.FormatInt(pair, 10)+`"`, "姓名与手机号相同",
 			`href="/duplicates"`, "保留 #"+strconv.FormatInt(a1.ID, 10)+" 并合并")
