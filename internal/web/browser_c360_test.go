@@ -120,6 +120,30 @@ func TestBrowserC360(t *testing.T) {
 	if n := count("#head-tags .emotion-negative"); n != 1 {
 		t.Errorf("header emotion chips %d", n)
 	}
+
+	do("偏好与授权 tab", chromedp.Click(css(`.c360-tabs a[href="#preferences"]`)), chromedp.WaitVisible(css("#pref-form")))
+	do("half a contact window is refused in place", chromedp.SetValue(css("#pref-from"), "19:00"),
+		chromedp.Click(css("#pref-submit")), chromedp.WaitVisible(css("#pref-error")))
+	do("a whole window, do-not-call, saved", chromedp.SetValue(css("#pref-channel"), "wechat"),
+		chromedp.SetValue(css("#pref-from"), "19:00"), chromedp.SetValue(css("#pref-to"), "21:30"),
+		chromedp.SetValue(css("#pref-days"), "weekdays"), chromedp.SetValue(css("#pref-language"), "yue"),
+		chromedp.Click(css("#pref-dnc")), chromedp.SendKeys(css("#pref-note"), "白天开会，晚上方便"),
+		chromedp.Click(css("#pref-submit")), chromedp.WaitVisible(css("#pref-notice")))
+	shot("c360-6-preferences")
+	do("reload: the preferences stay", chromedp.Navigate(page+"#preferences"), chromedp.WaitVisible(css("#pref-form")))
+	value := func(sel, prop string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(document.querySelector(`+strconv.Quote(sel)+`).`+prop+`)`))
+		if err != nil {
+			t.Fatalf("%s of %s: %v", prop, sel, err)
+		}
+		return v
+	}
+	channel, from, lang := value("#pref-channel", "value"), value("#pref-from", "value"), value("#pref-language", "value")
+	dnc := value("#pref-dnc", "checked") == "true"
+	if channel != "wechat" || from != "19:00" || lang != "yue" || !dnc {
+		t.Errorf("preferences after reload: %q %q %q %v", channel, from, lang, dnc)
+	}
 }
 
 type tagRef struct {
