@@ -31,6 +31,10 @@ type Event struct {
 	Detail string
 }
 
+// ErasedCustomer is what Store.ResolveCustomers answers for a customer
+// anonymised on a PIPL erasure request: nothing more is recorded about them.
+const ErasedCustomer int64 = -1
+
 // Channels events come from.
 var Channels = []string{"mobile_app", "online_banking", "wechat", "call_center", "branch"}
 

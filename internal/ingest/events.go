@@ -71,10 +71,15 @@ func (s *Service) resolveEvents(ctx context.Context, p *parsed, res *Result, now
 	}
 	r := resolved{events: make([]Event, 0, len(evs)), lines: make([]int, 0, len(evs))}
 	for i, pe := range evs {
-		if ids[i] == 0 {
+		switch ids[i] {
+		case 0:
 			// Unknown and out-of-scope customers read alike, as everywhere.
 			p.errs = append(p.errs, LineError{Line: pe.line, Field: pe.customer.field(), Reason: "no such customer",
 				Key: pe.event.EventID})
+			continue
+		case ErasedCustomer:
+			p.errs = append(p.errs, LineError{Line: pe.line, Field: pe.customer.field(), Key: pe.event.EventID,
+				Reason: "the customer was erased on a data-subject request; nothing more is recorded about them"})
 			continue
 		}
 		if pe.product != "" {

@@ -36,7 +36,8 @@ type Store interface {
 	// PurgeBatches deletes batches that expired before now.
 	PurgeBatches(ctx context.Context, now time.Time) (int64, error)
 	// ResolveCustomers returns, per reference, the id of the customer it
-	// names within scope (a merged customer resolves to its survivor), or 0.
+	// names within scope (a merged customer resolves to its survivor), 0
+	// for none, or ErasedCustomer.
 	ResolveCustomers(ctx context.Context, refs []CustomerRef, scope customer.ScopeFilter) ([]int64, error)
 	// ProductIDs returns the ids of the products with these codes.
 	ProductIDs(ctx context.Context, codes []string) (map[string]int64, error)

@@ -367,3 +367,21 @@ func batchRecords(t *testing.T, b *testkit.Bank) []audit.Record {
 	}
 	return recs
 }
+
+// TestNothingIsRecordedAboutAnErasedCustomer: after a PIPL erasure the
+// channels may still send events; they are refused with the reason.
+func TestNothingIsRecordedAboutAnErasedCustomer(t *testing.T) {
+	testkit.EachEngineRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
+		f := newFixture(t, db, raw, ingest.Config{})
+		a2 := f.bank.Customers["a2"].ID
+		if _, err := raw.Exec(`UPDATE customers SET status = 'erased' WHERE id = $1`, a2); err != nil {
+			t.Fatal(err)
+		}
+		e := f.event("er-1")
+		e["customer_id"] = a2
+		res, err := f.ingest(t, "admin", "", ndjson(t, e, f.event("er-2")))
+		if err != nil || res.Accepted != 1 || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Reason, "erased") {
+			t.Fatalf("%+v %v", res, err)
+		}
+	})
+}

@@ -141,7 +141,7 @@ func (s *IngestStore) ProductIDs(ctx context.Context, codes []string) (map[strin
 }
 
 // ResolveCustomers maps each reference to a customer id in scope, 0 when it
-// names none: ids directly, source ids through customer_sources, identity
+// names none (ingest.ErasedCustomer for an erased one): ids directly, source ids through customer_sources, identity
 // documents through the customers_identity blind index. A merged customer
 // resolves to its survivor, whose scope then decides. A handful of queries
 // per batch, whatever its size.
@@ -220,9 +220,9 @@ func (s *IngestStore) lookup(ctx context.Context, out []int64, want map[string][
 // B, later B into C).
 const maxMergeHops = 8
 
-// survivorsInScope replaces each id by its merge survivor and zeroes ids
-// that do not exist or lie outside scope: one query per hop of merges,
-// usually one in all.
+// survivorsInScope replaces each id by its merge survivor, zeroes ids that
+// do not exist or lie outside scope and marks erased customers
+// ingest.ErasedCustomer: one query per hop of merges, usually one in all.
 func (s *IngestStore) survivorsInScope(ctx context.Context, ids []int64, scope customer.ScopeFilter) error {
 	var sw where
 	scopeWhere(s.db.dialect, &sw, scope)
@@ -244,7 +244,7 @@ func (s *IngestStore) survivorsInScope(ctx context.Context, ids []int64, scope c
 		for id := range pending {
 			args = append(args, id)
 		}
-		rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT c.id, c.merged_into, "+visible+
+		rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT c.id, c.merged_into, c.status, "+visible+
 			" FROM customers c WHERE c.id IN ("+paramList(s.db.dialect, len(sw.args)+1, len(pending))+")", args...)
 		if err != nil {
 			return err
@@ -254,8 +254,9 @@ func (s *IngestStore) survivorsInScope(ctx context.Context, ids []int64, scope c
 		for rows.Next() {
 			var id int64
 			var into sql.NullInt64
+			var status string
 			var inScope int
-			if err := rows.Scan(&id, &into, &inScope); err != nil {
+			if err := rows.Scan(&id, &into, &status, &inScope); err != nil {
 				rows.Close()
 				return err
 			}
@@ -267,6 +268,8 @@ func (s *IngestStore) survivorsInScope(ctx context.Context, ids []int64, scope c
 					next[into.Int64] = append(next[into.Int64], i)
 				case inScope == 0:
 					ids[i] = 0
+				case status == customer.StatusErased:
+					ids[i] = ingest.ErasedCustomer
 				}
 			}
 		}
