@@ -198,6 +198,12 @@ func (m *Merger) Merge(ctx context.Context, candidateID, survivorID int64, reaso
 				return kehu.Errorf(kehu.ECONFLICT, "customer %d was already merged into customer %d", s.Customer.ID, s.MergedInto)
 			}
 		}
+		for _, s := range []Subject{survivor, merged} {
+			if s.Customer.Status == customer.StatusErased {
+				return kehu.Errorf(kehu.ECONFLICT, "customer %d was erased on a data-subject request: it is not merged",
+					s.Customer.ID)
+			}
+		}
 		if survivor.Customer.Type != merged.Customer.Type {
 			return invalid("survivor_id", "an individual and a company cannot be merged")
 		}

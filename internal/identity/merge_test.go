@@ -334,6 +334,14 @@ func TestMergeConflictsAndScope(t *testing.T) {
 		if _, err := f.merger.Dismiss(mgr, f.pair, "复核"); code(err) != kehu.ECONFLICT {
 			t.Errorf("dismissing a merged pair: %v", err)
 		}
+		// An erased customer is not merged.
+		erased := f.queue(t, f.bank.Customers["a3"].ID, f.bank.Customers["a2"].ID)
+		if _, err := raw.Exec(`UPDATE customers SET status = 'erased' WHERE id = $1`, f.bank.Customers["a3"].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.merger.Merge(mgr, erased, f.bank.Customers["a2"].ID, ""); code(err) != kehu.ECONFLICT {
+			t.Errorf("merging an erased customer: %v", err)
+		}
 		// Another pair with the tombstone cannot be merged.
 		other := f.queue(t, f.a1.ID, f.bank.Customers["a2"].ID)
 		if _, err := f.merger.Merge(mgr, other, f.bank.Customers["a2"].ID, ""); code(err) != kehu.ECONFLICT {
