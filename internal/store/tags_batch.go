@@ -185,6 +185,9 @@ func (s *TagStore) CreateRun(ctx context.Context, r tag.Run) (tag.Run, error) {
 	err := s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO tag_runs (status, trigger, started_at, heartbeat_at,
 		as_of, after_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		r.Status, r.Trigger, r.StartedAt.UTC(), r.HeartbeatAt.UTC(), r.AsOf.UTC(), r.AfterID).Scan(&r.ID)
+	if isUniqueViolation(err) {
+		return r, conflict("another tag recompute is running")
+	}
 	if err != nil {
 		return r, fmt.Errorf("create tag run: %w", err)
 	}
@@ -200,6 +203,9 @@ func (s *TagStore) SaveRun(ctx context.Context, r tag.Run) error {
 	_, err := s.db.writer(ctx).ExecContext(ctx, `UPDATE tag_runs SET status = $1, heartbeat_at = $2, finished_at = $3,
 		after_id = $4, customers = $5, added = $6, removed = $7, changed = $8, error = $9 WHERE id = $10`,
 		r.Status, r.HeartbeatAt.UTC(), finished, r.AfterID, r.Customers, r.Added, r.Removed, r.Changed, r.Error, r.ID)
+	if isUniqueViolation(err) {
+		return conflict("another tag recompute is running")
+	}
 	if err != nil {
 		return fmt.Errorf("save tag run %d: %w", r.ID, err)
 	}

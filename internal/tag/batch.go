@@ -172,8 +172,20 @@ func (s *Service) RecomputeBank(ctx context.Context, o RunOptions, progress func
 	}
 }
 
-// startRun resumes the newest unfinished run or creates one.
+// startRun resumes the newest unfinished run or creates one, in one write
+// transaction; two processes starting at once are kept apart by the store
+// (at most one running run: the second gets ECONFLICT).
 func (s *Service) startRun(ctx context.Context, bs BatchStore, o RunOptions) (Run, error) {
+	var run Run
+	err := s.tx.WithTx(ctx, func(ctx context.Context) error {
+		var err error
+		run, err = s.startRunTx(ctx, bs, o)
+		return err
+	})
+	return run, err
+}
+
+func (s *Service) startRunTx(ctx context.Context, bs BatchStore, o RunOptions) (Run, error) {
 	now := s.clock.Now().UTC()
 	last, ok, err := bs.LatestRun(ctx)
 	if err != nil {

@@ -83,6 +83,11 @@ func TestRecomputeBank(t *testing.T) {
 		if _, err := svc.RecomputeBank(ctx, tag.RunOptions{}, nil); kehu.ErrorCode(err) != kehu.ECONFLICT {
 			t.Fatalf("second live run: %v, want conflict", err)
 		}
+		// Two processes that both saw no live run: the store admits one.
+		if _, err := db.Tags().CreateRun(ctx, tag.Run{Status: tag.RunRunning, Trigger: "racer", StartedAt: now,
+			HeartbeatAt: now, AsOf: now}); kehu.ErrorCode(err) != kehu.ECONFLICT {
+			t.Fatalf("a second running run was stored: %v", err)
+		}
 		b.Clock.Advance(11 * time.Minute)
 		res, err = svc.RecomputeBank(ctx, tag.RunOptions{BatchSize: 2}, nil)
 		if err != nil || res.ID != live.ID || !res.Resumed || res.Status != tag.RunDone {

@@ -38,6 +38,9 @@ CREATE TABLE tag_runs (
     error        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX tag_runs_status ON tag_runs(status, id);
+-- At most one run is running: two processes starting at the same moment both
+-- see no live run, and the second insert (or resume) fails on this index.
+CREATE UNIQUE INDEX tag_runs_one_running ON tag_runs(status) WHERE status = 'running';
 
 -- A manual tag may demand a reason when put on (黑名单, 重点关注: say why);
 -- emotion tags always do. Computed tags explain themselves.
