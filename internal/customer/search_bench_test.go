@@ -58,6 +58,13 @@ func BenchmarkSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer raw.Close()
+	// A server that has been serving has the customers table in the page
+	// cache; a benchmark straight after the load or beside other I/O would
+	// measure the disk instead. One pass over the table warms it.
+	var warm int64
+	if err := raw.QueryRow("SELECT sum(length(name) + length(id_number) + length(mobile)) FROM customers").Scan(&warm); err != nil {
+		b.Fatal(err)
+	}
 	svc := customer.NewService(customer.Deps{Store: db.Customers(), Clock: kehu.SystemClock{},
 		Audit: audit.NewLog(db.Audit(), db, kehu.SystemClock{}), Tx: db})
 	perClass := 200
@@ -75,34 +82,53 @@ func BenchmarkSearch(b *testing.B) {
 		}
 		qs := benchQueries(b, raw, keys, scope, perClass)
 		for _, class := range benchClasses {
-			var lat []time.Duration
+			// search: the store's ranked query in the user's scope, what
+			// the index design decides; request: customer.Service.List,
+			// adding scope resolution, masking and the audit append (a
+			// write transaction with an fsync).
+			// The two run in turns, so neither always meets the pages the
+			// other just read.
+			var search, request []time.Duration
 			hits := 0
-			for _, q := range qs[class] {
-				began := time.Now()
-				p, err := svc.List(actx, customer.Filter{Query: q})
-				if err != nil {
-					b.Fatalf("%s %s %q: %v", who, class, q, err)
+			for i, q := range qs[class] {
+				var p customer.Page
+				for k := range 2 {
+					began := time.Now()
+					if (i+k)%2 == 0 {
+						if _, err := db.Customers().ListCustomers(actx, customer.Filter{Query: q, Scope: scope, Limit: kehu.DefaultPageSize}); err != nil {
+							b.Fatalf("%s %s %q: %v", who, class, q, err)
+						}
+						search = append(search, time.Since(began))
+						continue
+					}
+					if p, err = svc.List(actx, customer.Filter{Query: q}); err != nil {
+						b.Fatalf("%s %s %q: %v", who, class, q, err)
+					}
+					request = append(request, time.Since(began))
 				}
-				lat = append(lat, time.Since(began))
-				if d := lat[len(lat)-1]; d > 200*time.Millisecond {
-					b.Logf("slow: %s %s %q took %s", who, class, q, d.Round(time.Millisecond))
+				if d := search[len(search)-1]; d > 50*time.Millisecond {
+					b.Logf("slow search: %s %s %q took %s", who, class, q, d.Round(time.Millisecond))
 				}
 				if len(p.Items) > 0 {
 					hits++
 				}
 			}
-			if len(lat) == 0 {
+			if len(search) == 0 {
 				continue
 			}
-			slices.Sort(lat)
-			p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
-			lines = append(lines, fmt.Sprintf("| %s | %s | %d | %d | %.1f ms | %.1f ms | %.1f ms |", who, class, len(lat), hits,
-				ms(p50), ms(p99), ms(lat[len(lat)-1])))
-			b.ReportMetric(ms(p99), "p99-ms-"+who+"-"+class)
+			slices.Sort(search)
+			slices.Sort(request)
+			lines = append(lines, fmt.Sprintf("| %s | %s | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f |", who, class, len(search), hits,
+				ms(pct(search, 50)), ms(pct(search, 99)), ms(search[len(search)-1]), ms(pct(request, 50)), ms(pct(request, 99))))
+			b.ReportMetric(ms(pct(search, 99)), "p99-ms-"+who+"-"+class)
 		}
 	}
-	b.Logf("\n| User | Class | Queries | With hits | p50 | p99 | max |\n|---|---|--:|--:|--:|--:|--:|\n%s", strings.Join(lines, "\n"))
+	b.Logf("\n| User | Class | Queries | With hits | search p50 ms | search p99 ms | search max ms | request p50 ms | request p99 ms |\n"+
+		"|---|---|--:|--:|--:|--:|--:|--:|--:|\n%s", strings.Join(lines, "\n"))
 }
+
+// pct is the p-th percentile of sorted durations.
+func pct(sorted []time.Duration, p int) time.Duration { return sorted[(len(sorted)-1)*p/100] }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
