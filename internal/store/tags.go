@@ -306,21 +306,6 @@ func (s *TagStore) Facts(ctx context.Context, customerID int64, now time.Time) (
 	return f, rows.Err()
 }
 
-// CustomerIDs returns a batch of customer ids in id order (the batch
-// recompute walks the whole bank with it).
-func (s *TagStore) CustomerIDs(ctx context.Context, after int64, limit int) ([]int64, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT id FROM customers WHERE id > $1 AND status <> 'erased' ORDER BY id LIMIT $2",
-		after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("customer ids: %w", err)
-	}
-	return collect(rows, "customer ids", func(r *sql.Rows) (int64, error) {
-		var id int64
-		err := r.Scan(&id)
-		return id, err
-	})
-}
-
 // tagWhere keeps customers carrying a tag unexpired at now; ref is the tag's
 // id, name or code. EXISTS probes customer_tags' primary key (customer_id,
 // tag_id) row by row in the list's id order, so a page stops after its

@@ -106,10 +106,7 @@ type RunOptions struct {
 // it again is harmless. A run whose heartbeat is fresh is another process
 // at work: ECONFLICT.
 func (s *Service) RecomputeBank(ctx context.Context, o RunOptions, progress func(Run)) (Run, error) {
-	bs, ok := s.store.(BatchStore)
-	if !ok {
-		return Run{}, errors.New("tag: the store cannot run batches")
-	}
+	bs := s.store
 	if o.Trigger == "" {
 		o.Trigger = "cli"
 	}

@@ -47,8 +47,8 @@ type Store interface {
 	ComputedOn(ctx context.Context, customerID int64) (map[int64]string, error)
 	// Facts gathers what the rules read about a customer at now.
 	Facts(ctx context.Context, customerID int64, now time.Time) (Facts, error)
-	// CustomerIDs returns up to limit customer ids above after, ascending.
-	CustomerIDs(ctx context.Context, after int64, limit int) ([]int64, error)
+	// BatchStore serves the bank-wide recompute.
+	BatchStore
 }
 
 // Service keeps the catalogue and the tags on customers.
