@@ -37,8 +37,12 @@ import (
 //
 //	go test ./internal/httpapi -run '^$' -bench IngestEvents -benchtime 600x -v
 //	KEHU_BENCH_DB=/tmp/demo-1m-copy.db go test ./internal/httpapi -run '^$' -bench IngestEvents -benchtime 600x -timeout 1h -v
+//
+// KEHU_BENCH_ACTIVE=0.2 draws the events from a fifth of the customers
+// (those who use the app), spread over the whole table.
 func BenchmarkIngestEvents(b *testing.B) {
 	h, token, customers, products := ingestBench(b)
+	customers = activeCustomers(b, customers)
 	var seq atomic.Int64 // numbers the events over every run, so none is a duplicate
 	// A database reused from an earlier run holds its event ids: start past them.
 	seq.Store(time.Now().UnixMicro() * 1000)
@@ -75,6 +79,27 @@ func postBatch(b *testing.B, h http.Handler, token string, body []byte) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || res.Accepted != 1000 {
 		b.Fatalf("batch not fully accepted: %s", rec.Body)
 	}
+}
+
+// activeCustomers keeps the customers who use the channels: every k-th of
+// the bank, so they lie all over the table, where KEHU_BENCH_ACTIVE is the
+// share (default 1: every customer, the worst case for the caches).
+func activeCustomers(b *testing.B, ids []int64) []int64 {
+	share := 1.0
+	if s := os.Getenv("KEHU_BENCH_ACTIVE"); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 || v > 1 {
+			b.Fatalf("KEHU_BENCH_ACTIVE=%q: want a share in (0, 1]", s)
+		}
+		share = v
+	}
+	step := max(1, int(1/share))
+	out := make([]int64, 0, len(ids)/step+1)
+	for i := 0; i < len(ids); i += step {
+		out = append(out, ids[i])
+	}
+	b.Logf("events of %d active customers", len(out))
+	return out
 }
 
 // eventBatch is n events of random customers, as a channel system sends

@@ -159,8 +159,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 	return res, nil
 }
 
-// prepare splits and validates the lines, and resolves the references of
-// events, all outside the write transaction.
+// prepare splits and validates the lines, outside the write transaction.
 func (s *Service) prepare(ctx context.Context, b Batch, now time.Time) (parsed, Result, error) {
 	lines, bad, err := splitLines(b.Body, s.cfg)
 	if err != nil {
@@ -180,16 +179,12 @@ func (s *Service) prepare(ctx context.Context, b Batch, now time.Time) (parsed, 
 		return parsed{}, Result{}, nothingParsed(p.errs)
 	}
 	res := Result{Kind: b.Kind, Lines: len(lines) + len(bad), ReceivedAt: now}
-	if b.Kind == Events {
-		if p.ready, err = s.resolveEvents(ctx, &p, &res, now); err != nil {
-			return parsed{}, Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
-		}
-	}
 	return p, res, nil
 }
 
 // apply writes a prepared batch in one transaction: the claim of its key,
-// the events or records, the one audit record and the stored answer.
+// the events (their customers and products resolved first) or records, the
+// one audit record and the stored answer.
 // claimed is false when a concurrent batch with the same key won.
 func (s *Service) apply(ctx context.Context, a kehu.Actor, b Batch, hash string, p *parsed, res *Result) (Committed, bool, error) {
 	var committed Committed
@@ -205,6 +200,9 @@ func (s *Service) apply(ctx context.Context, a kehu.Actor, b Batch, hash string,
 			}
 		}
 		if b.Kind == Events {
+			if p.ready, err = s.resolveEvents(ctx, p, res); err != nil {
+				return err
+			}
 			committed, err = s.storeEvents(ctx, p.ready, res)
 		} else {
 			committed, err = s.storeRecords(ctx, b.Kind, p, res)
