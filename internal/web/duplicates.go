@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"kehu/internal/i18n"
 	"kehu/internal/identity"
 	"kehu/internal/kehu"
 )
@@ -61,6 +62,9 @@ func (s *server) compareRows(r *http.Request, p identity.Pair, orgs map[int64]st
 			orgs[id] = strconv.FormatInt(id, 10)
 			if o, err := s.Orgs.Get(r.Context(), id); err == nil {
 				orgs[id] = o.Name
+				if stateOf(r).lang == i18n.English && o.NameEN != "" {
+					orgs[id] = o.NameEN
+				}
 			}
 		}
 		return orgs[id]
