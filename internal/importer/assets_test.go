@@ -10,6 +10,7 @@ import (
 
 	"kehu/internal/customer"
 	"kehu/internal/importer"
+	"kehu/internal/kehu"
 	"kehu/internal/store"
 	"kehu/internal/testkit"
 )
@@ -217,6 +218,24 @@ func TestRollbackRemovesUnreferencedCustomers(t *testing.T) {
 		}
 		if _, _, err := h.engine.Rollback(context.Background(), done); err == nil {
 			t.Error("a second rollback was accepted")
+		}
+	})
+}
+
+// TestFeedJobCannotBeRolledBack: a feed's standing job holds everything the
+// source system ever sent through the feed, so rollback refuses it.
+func TestFeedJobCannotBeRolledBack(t *testing.T) {
+	testkit.EachEngineRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
+		h := newHarness(t, db, raw)
+		before := h.count("customers")
+		feed := importer.Job{ID: 99, Kind: importer.KindCustomers, FileName: importer.FeedJobName,
+			SHA256: importer.FeedJobKey(importer.KindCustomers, "core_banking"), Status: importer.StatusDone}
+		_, _, err := h.engine.Rollback(context.Background(), feed)
+		if kehu.ErrorCode(err) != kehu.ECONFLICT {
+			t.Fatalf("rollback of a feed job: %v", err)
+		}
+		if after := h.count("customers"); after != before {
+			t.Errorf("customers %d → %d", before, after)
 		}
 	})
 }

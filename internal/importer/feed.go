@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"strings"
 
 	"kehu/internal/customer"
 	"kehu/internal/identity"
@@ -20,6 +21,12 @@ const FeedJobName = "feed"
 // FeedJobKey is the file_sha256 that identifies the standing job of a
 // feed's kind and source system.
 func FeedJobKey(kind, source string) string { return "feed:" + kind + ":" + source }
+
+// IsFeed reports whether j is a feed's standing job rather than the import
+// of one file.
+func (j Job) IsFeed() bool {
+	return j.FileName == FeedJobName && strings.HasPrefix(j.SHA256, "feed:")
+}
 
 // FeedOutcome is what became of one record of a feed batch.
 type FeedOutcome struct {

@@ -389,6 +389,11 @@ func (s *Service) Rollback(ctx context.Context, id int64) (Job, RollbackResult, 
 func (e *Engine) Rollback(ctx context.Context, j Job) (Job, RollbackResult, error) {
 	now := e.clock.Now()
 	switch {
+	case j.IsFeed():
+		// A feed's standing job collects every record the source system
+		// has sent over time: rolling it back would delete all of them.
+		return j, RollbackResult{}, kehu.Errorf(kehu.ECONFLICT,
+			"job %d is the standing job of a feed (%s): feeds cannot be rolled back; correct the records through the feed", j.ID, j.SHA256)
 	case j.Status == StatusQueued || j.Status == StatusRunning && !j.Interrupted(now):
 		return j, RollbackResult{}, kehu.Errorf(kehu.ECONFLICT, "job %d is %s: cancel it first", j.ID, j.Status)
 	case j.Status == StatusRolledBack:
