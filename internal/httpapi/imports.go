@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,19 +207,7 @@ func optionalInt(s string) (int, error) {
 }
 
 func (a *api) getImport(w http.ResponseWriter, r *http.Request) error {
-	if a.d.Imports == nil {
-		return errNoImports
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	j, err := a.d.Imports.Job(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, importJobView(j, a.d.Clock.Now()))
-	return nil
+	return a.importJobCall(w, r, http.StatusOK, a.d.Imports.Job)
 }
 
 // importRejects streams the reject report. The first error (the job not
@@ -245,35 +234,11 @@ func (a *api) importRejects(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) resumeImport(w http.ResponseWriter, r *http.Request) error {
-	if a.d.Imports == nil {
-		return errNoImports
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	j, err := a.d.Imports.Resume(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, importJobView(j, a.d.Clock.Now()))
-	return nil
+	return a.importJobCall(w, r, http.StatusAccepted, a.d.Imports.Resume)
 }
 
 func (a *api) cancelImport(w http.ResponseWriter, r *http.Request) error {
-	if a.d.Imports == nil {
-		return errNoImports
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	j, err := a.d.Imports.Cancel(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, importJobView(j, a.d.Clock.Now()))
-	return nil
+	return a.importJobCall(w, r, http.StatusOK, a.d.Imports.Cancel)
 }
 
 func (a *api) rollbackImport(w http.ResponseWriter, r *http.Request) error {
@@ -292,6 +257,26 @@ func (a *api) rollbackImport(w http.ResponseWriter, r *http.Request) error {
 		Job      importJobJSON           `json:"job"`
 		Rollback importer.RollbackResult `json:"rollback"`
 	}{importJobView(j, a.d.Clock.Now()), res})
+	return nil
+}
+
+// importJobCall runs one call on the job named by the path and answers
+// with the job: reading, resuming and cancelling differ only in the call
+// and the status.
+func (a *api) importJobCall(w http.ResponseWriter, r *http.Request, status int,
+	call func(context.Context, int64) (importer.Job, error)) error {
+	if a.d.Imports == nil {
+		return errNoImports
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	j, err := call(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, importJobView(j, a.d.Clock.Now()))
 	return nil
 }
 
