@@ -21,20 +21,7 @@ func TestBrowserImport(t *testing.T) {
 	ctx := testkit.Browser(t)
 	shot := screenshotter(t, ctx)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	do, text := browserSteps(t, ctx)
 	sample, err := filepath.Abs(filepath.Join("..", "..", "testdata", "customers.csv"))
 	if err != nil {
 		t.Fatal(err)

@@ -101,6 +101,27 @@ func TestBrowserJourney(t *testing.T) {
 	}
 }
 
+// browserSteps returns the two step functions every browser test uses: do
+// runs actions and fails the test naming the step; text reads the trimmed
+// text of the first element matching a CSS selector.
+func browserSteps(t *testing.T, ctx context.Context) (do func(step string, actions ...chromedp.Action[chromedp.Void]), text func(sel string) string) {
+	do = func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text = func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	return do, text
+}
+
 // screenshotter returns a function saving a PNG of the page per step into
 // KEHU_SCREENSHOT_DIR, or doing nothing when it is unset.
 func screenshotter(t *testing.T, ctx context.Context) func(name string) {
