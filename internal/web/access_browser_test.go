@@ -21,45 +21,31 @@ func TestBrowserApprovalFlow(t *testing.T) {
 	page := a.srv.URL + "/customers/" + strconv.FormatInt(b1.ID, 10)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	type browser struct {
-		ctx context.Context
-		do  func(step string, actions ...chromedp.Action[chromedp.Void])
+		ctx  context.Context
+		do   func(step string, actions ...chromedp.Action[chromedp.Void])
+		text func(sel string) string
 	}
 	signIn := func(user string) browser {
 		ctx := testkit.Browser(t)
-		do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-			t.Helper()
-			if err := chromedp.Do(ctx, actions...); err != nil {
-				t.Fatalf("%s (%s): %v", step, user, err)
-			}
-		}
-		do("sign in", chromedp.Navigate(a.srv.URL+"/login"), chromedp.WaitVisible(css("#username")),
-			chromedp.SendKeys(css("#username"), user), chromedp.SendKeys(css("#password"), testkit.Password),
-			chromedp.Click(css(".login-card button.primary")), chromedp.WaitVisible(css("#q")))
-		return browser{ctx, do}
-	}
-	textOf := func(b browser, sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(b.ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
+		do, text := browserStepsAs(t, ctx, user)
+		do("sign in", signInActions(a.srv.URL+"/login", user, "#q")...)
+		return browser{ctx, do, text}
 	}
 
 	rm := signIn("rm_a")
 	rm.do("open the out-of-scope customer", chromedp.Navigate(page), chromedp.WaitVisible(css("#offer-form")))
-	if body := textOf(rm, "main"); strings.Contains(body, b1.Name) {
+	if body := rm.text("main"); strings.Contains(body, b1.Name) {
 		t.Fatal("the 404 page names the customer")
 	}
 	rm.do("request access", chromedp.SendKeys(css("#offer-form input[name=reason]"), "客户到我行办理业务"),
 		chromedp.Click(css("#offer-form button")), chromedp.WaitVisible(css("#notice")))
-	if s := textOf(rm, "#mine .status"); s != "待审批" {
+	if s := rm.text("#mine .status"); s != "待审批" {
 		t.Errorf("my request shows %q", s)
 	}
 
 	mgr := signIn("branch_manager")
 	mgr.do("open the inbox", chromedp.Navigate(a.srv.URL+"/access"), chromedp.WaitVisible(css("#inbox button.approve")))
-	if inbox := textOf(mgr, "#inbox"); !strings.Contains(inbox, b1.Name) || !strings.Contains(inbox, "rm_a") {
+	if inbox := mgr.text("#inbox"); !strings.Contains(inbox, b1.Name) || !strings.Contains(inbox, "rm_a") {
 		t.Errorf("inbox %q does not show the customer and requester", inbox)
 	}
 	// The approval lands before the confirmation shows: waiting for it (not
@@ -67,12 +53,12 @@ func TestBrowserApprovalFlow(t *testing.T) {
 	// after the grant.
 	mgr.do("approve", chromedp.SendKeys(css("#inbox input[name=comment]"), "同意"),
 		chromedp.Click(css("#inbox button.approve")), chromedp.WaitVisible(css("#notice")))
-	if s := textOf(mgr, "#notice"); !strings.Contains(s, "已批准") {
+	if s := mgr.text("#notice"); !strings.Contains(s, "已批准") {
 		t.Errorf("approval confirmation %q", s)
 	}
 
 	rm.do("open the customer", chromedp.Navigate(page), chromedp.WaitVisible(css("#customer-name")))
-	if name := textOf(rm, "#customer-name"); !strings.HasPrefix(name, b1.Name) {
+	if name := rm.text("#customer-name"); !strings.HasPrefix(name, b1.Name) {
 		t.Errorf("customer page heading %q", name)
 	}
 }

@@ -20,28 +20,9 @@ func TestBrowserAudit(t *testing.T) {
 	ctx := testkit.Browser(t)
 	shot := screenshotter(t, ctx)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	do, text := browserSteps(t, ctx)
 
-	do("sign in as the compliance auditor",
-		chromedp.Navigate(a.srv.URL+"/login"),
-		chromedp.WaitVisible(css("#username")),
-		chromedp.SendKeys(css("#username"), "hq_compliance"),
-		chromedp.SendKeys(css("#password"), testkit.Password),
-		chromedp.Click(css(".login-card button.primary")),
-		chromedp.WaitVisible(css(`.sidenav a[href="/audit"]`)))
+	do("sign in as the compliance auditor", signInActions(a.srv.URL+"/login", "hq_compliance", `.sidenav a[href="/audit"]`)...)
 	if nav := text(`.sidenav a[href="/audit"]`); nav != "审计日志" {
 		t.Errorf("navigation item %q", nav)
 	}

@@ -27,13 +27,7 @@ func TestBrowserImport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	do("sign in as the administrator",
-		chromedp.Navigate(a.srv.URL+"/imports"),
-		chromedp.WaitVisible(css("#username")),
-		chromedp.SendKeys(css("#username"), "admin"),
-		chromedp.SendKeys(css("#password"), testkit.Password),
-		chromedp.Click(css(".login-card button.primary")),
-		chromedp.WaitVisible(css(".sidenav")))
+	do("sign in as the administrator", signInActions(a.srv.URL+"/imports", "admin", ".sidenav")...)
 	do("open 数据导入 from the navigation",
 		chromedp.Click(css(`.sidenav a[href="/imports"]`)),
 		chromedp.WaitVisible(css("#upload-form")))

@@ -24,13 +24,7 @@ func TestBrowserLevelRule(t *testing.T) {
 	shot := screenshotter(t, ctx)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	do, text := browserSteps(t, ctx)
-	do("sign in as the administrator",
-		chromedp.Navigate(a.srv.URL+"/login"),
-		chromedp.WaitVisible(css("#username")),
-		chromedp.SendKeys(css("#username"), "admin"),
-		chromedp.SendKeys(css("#password"), testkit.Password),
-		chromedp.Click(css(".login-card button.primary")),
-		chromedp.WaitVisible(css(".sidenav")))
+	do("sign in as the administrator", signInActions(a.srv.URL+"/login", "admin", ".sidenav")...)
 	do("open the rule page from the navigation",
 		chromedp.Click(css(`.sidenav a[href="/levels"]`)),
 		chromedp.WaitVisible(css("#draft-form")))

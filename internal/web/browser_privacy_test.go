@@ -42,25 +42,10 @@ func TestBrowserPrivacy(t *testing.T) {
 
 	ctx := testkit.Browser(t)
 	shot := screenshotter(t, ctx)
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	do, text := browserSteps(t, ctx)
 	signIn := func(user string) {
 		t.Helper()
-		do("open the login page", chromedp.Navigate(a.srv.URL+"/login"), chromedp.WaitVisible(css("#username")))
-		do("sign in as "+user, chromedp.SendKeys(css("#username"), user), chromedp.SendKeys(css("#password"), testkit.Password),
-			chromedp.Click(css(".login-card button.primary")), chromedp.WaitVisible(css("#q")))
+		do("sign in as "+user, signInActions(a.srv.URL+"/login", user, "#q")...)
 	}
 
 	signIn("rm_a")

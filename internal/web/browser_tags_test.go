@@ -21,23 +21,8 @@ func TestBrowserTagCatalogue(t *testing.T) {
 	ctx := testkit.Browser(t)
 	shot := screenshotter(t, ctx)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	do("sign in", chromedp.Navigate(a.srv.URL+"/login"), chromedp.WaitVisible(css("#username")),
-		chromedp.SendKeys(css("#username"), "hq_marketing"), chromedp.SendKeys(css("#password"), testkit.Password),
-		chromedp.Click(css(".login-card button.primary")), chromedp.WaitVisible(css(`a[href="/tags"]`)))
+	do, text := browserSteps(t, ctx)
+	do("sign in", signInActions(a.srv.URL+"/login", "hq_marketing", `a[href="/tags"]`)...)
 	do("open 标签管理 from the nav", chromedp.Click(css(`a[href="/tags"]`)), chromedp.WaitVisible(css("#tag-catalogue")))
 	if s := text("#tag-catalogue"); !strings.Contains(s, "金融资产不少于 ¥6,000,000.00") || !strings.Contains(s, "不满意") {
 		t.Errorf("catalogue %q", s)

@@ -23,20 +23,7 @@ func TestBrowserJourney(t *testing.T) {
 	ctx := testkit.Browser(t)
 	shot := screenshotter(t, ctx)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	do, text := browserSteps(t, ctx)
 
 	do("open the customer list, land on the login page",
 		chromedp.Navigate(a.srv.URL+"/customers"),
@@ -105,21 +92,46 @@ func TestBrowserJourney(t *testing.T) {
 // runs actions and fails the test naming the step; text reads the trimmed
 // text of the first element matching a CSS selector.
 func browserSteps(t *testing.T, ctx context.Context) (do func(step string, actions ...chromedp.Action[chromedp.Void]), text func(sel string) string) {
+	return browserStepsAs(t, ctx, "")
+}
+
+// browserStepsAs is browserSteps for a test that drives several browsers at
+// once, one per signed-in user: who (the user) goes into every failure
+// message so it says which browser failed.
+func browserStepsAs(t *testing.T, ctx context.Context, who string) (do func(step string, actions ...chromedp.Action[chromedp.Void]), text func(sel string) string) {
+	if who != "" {
+		who = " (" + who + ")"
+	}
 	do = func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
+			t.Fatalf("%s%s: %v", step, who, err)
 		}
 	}
 	text = func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
+			t.Fatalf("text of %s%s: %v", sel, who, err)
 		}
 		return strings.TrimSpace(s)
 	}
 	return do, text
+}
+
+// signInActions are the actions of signing in as user with the test password: open
+// url (the login page, or a page that sends the visitor there), fill in the
+// form, submit it and wait until ready, a selector of the page it lands on,
+// is visible.
+func signInActions(url, user, ready string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), testkit.Password),
+		chromedp.Click(chromedp.CSS(".login-card button.primary")),
+		chromedp.WaitVisible(chromedp.CSS(ready)),
+	}
 }
 
 // screenshotter returns a function saving a PNG of the page per step into

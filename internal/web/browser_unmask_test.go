@@ -27,23 +27,8 @@ func TestBrowserUnmask(t *testing.T) {
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	signIn := func(user string) (context.Context, func(string, ...chromedp.Action[chromedp.Void]), func(string) string) {
 		ctx := testkit.Browser(t)
-		do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-			t.Helper()
-			if err := chromedp.Do(ctx, actions...); err != nil {
-				t.Fatalf("%s (%s): %v", step, user, err)
-			}
-		}
-		text := func(sel string) string {
-			t.Helper()
-			s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-			if err != nil {
-				t.Fatalf("text of %s (%s): %v", sel, user, err)
-			}
-			return strings.TrimSpace(s)
-		}
-		do("sign in", chromedp.Navigate(a.srv.URL+"/login"), chromedp.WaitVisible(css("#username")),
-			chromedp.SendKeys(css("#username"), user), chromedp.SendKeys(css("#password"), testkit.Password),
-			chromedp.Click(css(".login-card button.primary")), chromedp.WaitVisible(css("#q")))
+		do, text := browserStepsAs(t, ctx, user)
+		do("sign in", signInActions(a.srv.URL+"/login", user, "#q")...)
 		return ctx, do, text
 	}
 	is := func(ctx context.Context, js string) bool {

@@ -110,24 +110,9 @@ func TestBrowserDuplicateMergeAndUndo(t *testing.T) {
 	a1 := a.Customers["a1"]
 	ctx := testkit.Browser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	do, text := browserSteps(t, ctx)
 	card := "#pair-" + strconv.FormatInt(pair, 10)
-	do("sign in", chromedp.Navigate(a.srv.URL+"/login"), chromedp.WaitVisible(css("#username")),
-		chromedp.SendKeys(css("#username"), "branch_manager"), chromedp.SendKeys(css("#password"), testkit.Password),
-		chromedp.Click(css(".login-card button.primary")), chromedp.WaitVisible(css("#q")))
+	do("sign in", signInActions(a.srv.URL+"/login", "branch_manager", "#q")...)
 	do("open the review from the navigation", chromedp.Click(css(`.sidenav a[href="/duplicates"]`)),
 		chromedp.WaitVisible(css(card)))
 	if s := text(card + " .dup-compare"); !strings.Contains(s, "护照") || !strings.Contains(s, "居民身份证") {
