@@ -96,6 +96,12 @@ const (
 // (internal/importer, docs/IMPORT.md).
 const DataImport Permission = "data.import"
 
+// OutboxMonitor lets a user watch message delivery (发送监控): counts per
+// channel and status, the failed messages of customers in their scope with
+// the reasons, and queue a failed message again (internal/outbox,
+// docs/DELIVERY.md). Message templates are edited under marketing.write.
+const OutboxMonitor Permission = "outbox.monitor"
+
 // rolePermissions is the default grant table. It is data, not code paths, so
 // issue-level changes (a bank's own policy) stay in one place.
 var rolePermissions = map[string][]Permission{
@@ -104,9 +110,9 @@ var rolePermissions = map[string][]Permission{
 	RelationshipMgr:   {CustomerRead, CustomerWrite, CustomerUnmask},
 	CallCenterAgent:   {CustomerRead, CustomerUnmask, BreakGlass},
 	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage, QualityRead, CustomerMerge, DataImport},
-	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite, TagManage},
+	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite, TagManage, OutboxMonitor},
 	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead, CustomerUnmask, AccessApprove, AccessReview, PrivacyManage, QualityRead},
-	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead, DataIngest, CustomerMerge, DataImport},
+	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead, DataIngest, CustomerMerge, DataImport, OutboxMonitor},
 }
 
 // Can reports whether role holds permission p.
