@@ -45,6 +45,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"user", "add", "--password", "x"}, "--username is required"},
 		{[]string{"init", "--password", "x"}, "--bank is required"},
 		{[]string{"serve", "--log-level", "loud", "--db", "sqlite:" + filepath.Join(t.TempDir(), "k.db")}, "--log-level"},
+		{[]string{"serve", "--nightly-window", "23h", "--db", "sqlite:" + filepath.Join(t.TempDir(), "k.db")}, "--nightly-window 23h0m0s: want between 1m and 22h"},
 		{[]string{"demo", "--customers", "many"}, "invalid value"},
 	} {
 		code, _, stderr := run(t, nil, tc.args...)

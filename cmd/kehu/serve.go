@@ -18,6 +18,7 @@ import (
 	"kehu/internal/httpapi"
 	"kehu/internal/identity"
 	"kehu/internal/kehu"
+	"kehu/internal/nightly"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
 	"kehu/internal/store"
@@ -33,6 +34,7 @@ type serveConfig struct {
 	demoPassword    string
 	logLevel        string
 	logFormat       string
+	nightlyWindow   time.Duration
 }
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -46,6 +48,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&c.demoPassword, "demo-password", defaultDemoPassword, "password of the demo users")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+	fs.DurationVar(&c.nightlyWindow, "nightly-window", nightly.DefaultWindow,
+		"how long after 02:00 (Asia/Shanghai) the nightly jobs may still begin; a server started later leaves them to the next night")
 	keysFile := keysFlag(fs)
 	sec := securityFlags(fs)
 	priv := privacyFlags(fs)
@@ -71,6 +75,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := imp.validate(c.dbURL); err != nil {
 		return err
 	}
+	if c.nightlyWindow < time.Minute || c.nightlyWindow > nightly.MaxWindow {
+		return usageError{fmt.Sprintf("serve: --nightly-window %s: want between 1m and %s", c.nightlyWindow, nightly.MaxWindow)}
+	}
 	logger, err := newLogger(e, c.logLevel, c.logFormat)
 	if err != nil {
 		return err
@@ -93,6 +100,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// Levels, the data dictionary and data quality, with the nightly
 	// scheduler (02:00 Asia/Shanghai) that stops with the server.
 	gov := newGovernanceSet(ctx)
+	gov.window = c.nightlyWindow
 	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3, gov, ing, imp)
 	if err != nil {
 		return err

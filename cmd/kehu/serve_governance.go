@@ -33,6 +33,9 @@ type governanceSet struct {
 	db         *store.DB
 	clock      kehu.Clock
 	logger     *slog.Logger
+	// window is how long after 02:00 the nightly jobs may begin (zero:
+	// nightly.DefaultWindow).
+	window time.Duration
 }
 
 // newGovernanceSet prepares the set for a server that lives as long as ctx;
@@ -66,11 +69,13 @@ func (g *governanceSet) addJob(name string, run func(ctx context.Context) error)
 	g.jobs = append(g.jobs, nightly.Job{Name: name, Run: run})
 }
 
-// start runs the nightly scheduler (daily at 02:00 Asia/Shanghai) until the
+// start runs the nightly scheduler (daily at 02:00 Asia/Shanghai, or later
+// inside the off-peak window) until the
 // server's context ends; the returned wait blocks until the scheduler and
 // every background run have stopped.
 func (g *governanceSet) start() (wait func()) {
-	s := nightly.New(nightly.Options{Clock: g.clock, Store: g.db.Nightly(), Jobs: g.jobs, Logger: g.logger})
+	s := nightly.New(nightly.Options{Clock: g.clock, Store: g.db.Nightly(), Jobs: g.jobs, Logger: g.logger,
+		Window: g.window})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

@@ -372,6 +372,17 @@ func (s *NightlyStore) Finish(ctx context.Context, day kehu.Date, job, status st
 	return nil
 }
 
+// Created implements nightly.Store: when the first migration was applied.
+// The column keeps its declared type (a min() would not on SQLite).
+func (s *NightlyStore) Created(ctx context.Context) (time.Time, error) {
+	var at time.Time
+	err := s.db.reader(ctx).QueryRowContext(ctx, "SELECT applied_at FROM schema_migrations ORDER BY version LIMIT 1").Scan(&at)
+	if err != nil {
+		return at, fmt.Errorf("database creation time: %w", err)
+	}
+	return at.UTC(), nil
+}
+
 // Recent implements nightly.Store.
 func (s *NightlyStore) Recent(ctx context.Context, limit int) ([]nightly.Record, error) {
 	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT run_date, job, started_at, finished_at, status, error

@@ -55,6 +55,7 @@ var KeptByMerge = map[string]string{
 	"customer_name_grams.customer_id":       "derived from the name by triggers",
 	"customer_merges.survivor_id":           "the merge log",
 	"customer_merges.merged_id":             "the merge log",
+	"outbox_messages.customer_id":           "delivery history of the record the message was addressed to",
 }
 
 // MovedByMerge lists the columns referencing customers whose rows a merge
