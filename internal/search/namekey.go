@@ -19,51 +19,109 @@ import (
 // reading of a character is its most common one, except for the surname at
 // the start of a name (单 shan, 曾 zeng, 尉迟 yuchi) and a few place names
 // that open company names (重庆 chongqing, 长沙 changsha, 厦门 xiamen).
-func NameKey(name string) string {
+func NameKey(name string) string { return walk(name, Initial) }
+
+// NamePinyin returns the full pinyin of a customer's name that full-pinyin
+// searches match: every Chinese character's syllable without tone marks, ü
+// written v as pinyin keyboards type it, nothing between syllables (张伟 →
+// "zhangwei", 吕 → "lv", 尉迟恭 → "yuchigong"); Latin letters and digits
+// lower-cased as in NameKey ("IBM中国" → "ibmzhongguo"). The readings are
+// NameKey's, surname and place-name exceptions included, so a name's key is
+// always the initials of its pinyin.
+//
+// Writers store it in customers.name_pinyin whenever they write a name.
+func NamePinyin(name string) string { return walk(name, Plain) }
+
+// walk writes the key of name with each Chinese character's reading turned
+// into syl(reading).
+func walk(name string, syl func(string) string) string {
 	var b strings.Builder
-	b.Grow(len(name) / 2)
+	b.Grow(len(name))
 	rest := strings.TrimSpace(name)
-	if key, n := surnameKey(rest); n > 0 {
-		b.WriteString(key)
+	if readings, n := surnameReadings(rest); n > 0 {
+		for _, r := range readings {
+			b.WriteString(syl(r))
+		}
 		rest = rest[n:]
 	}
 	for rest != "" {
-		if key, n := phraseKey(rest); n > 0 {
-			b.WriteString(key)
+		if readings, n := phraseReadings(rest); n > 0 {
+			for _, r := range readings {
+				b.WriteString(syl(r))
+			}
 			rest = rest[n:]
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(rest)
 		rest = rest[size:]
-		b.WriteString(runeKey(r))
+		if reading, han := runeReading(r); han {
+			b.WriteString(syl(reading))
+		} else {
+			b.WriteString(reading)
+		}
 	}
 	return b.String()
 }
 
-// runeKey is the key of one character: its initial consonant, a folded
-// Latin letter or digit, or "" for anything else.
-func runeKey(r rune) string {
+// runeReading is the reading of one character: a Chinese character's most
+// common syllable (han true), a folded Latin letter or digit, or "" for
+// anything else.
+func runeReading(r rune) (string, bool) {
 	switch {
 	case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-		return string(r)
+		return string(r), false
 	case r >= 'A' && r <= 'Z':
-		return string(r + 'a' - 'A')
+		return string(r + 'a' - 'A'), false
 	case r >= 'Ａ' && r <= 'Ｚ': // full-width forms typed with a Chinese IME
-		return string(r - 'Ａ' + 'a')
+		return string(r - 'Ａ' + 'a'), false
 	case r >= 'ａ' && r <= 'ｚ':
-		return string(r - 'ａ' + 'a')
+		return string(r - 'ａ' + 'a'), false
 	case r >= '０' && r <= '９':
-		return string(r - '０' + '0')
+		return string(r - '０' + '0'), false
 	case r < 0x3000 || !unicode.Is(unicode.Han, r) && r != '〇':
-		return ""
+		return "", false
 	}
 	readings, ok := pinyin.PinyinDict[int(r)]
 	if !ok {
-		return ""
+		return "", false
 	}
 	first, _, _ := strings.Cut(readings, ",")
-	return Initial(first)
+	return first, true
 }
+
+// Plain returns a pinyin syllable without tone marks, ü as v, in lower
+// case: "lǚ" → "lv", "zhāng" → "zhang", "m̀" → "m".
+func Plain(syllable string) string {
+	var b strings.Builder
+	b.Grow(len(syllable))
+	for _, r := range syllable {
+		if r >= 0x300 && r <= 0x36f { // combining marks (m̀, ê̄)
+			continue
+		}
+		if base, ok := plainLetters[r]; ok {
+			r = base
+		} else if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// plainLetters maps the letters of tone-marked pinyin to what a keyboard
+// types.
+var plainLetters = func() map[rune]rune {
+	m := map[rune]rune{}
+	for base, marked := range map[rune]string{
+		'a': "āáǎàĀÁǍÀ", 'e': "ēéěèêềếểễệĒÉĚÈÊ", 'i': "īíǐìĪÍǏÌ", 'o': "ōóǒòŌÓǑÒ",
+		'u': "ūúǔùŪÚǓÙ", 'v': "üǖǘǚǜÜǕǗǙǛ", 'm': "ḿḾ", 'n': "ńňǹŃŇǸ",
+	} {
+		for _, r := range marked {
+			m[r] = base
+		}
+	}
+	return m
+}()
 
 // Initial returns the initial consonant of a pinyin syllable, tone marks
 // allowed: "zhāng" → "zh", "sān" → "s", "ān" → "a", "ǹg" → "n".

@@ -1,7 +1,7 @@
 // Package search decides what a customer search box query means — an
-// identifier to match exactly, a name prefix, pinyin initials, a word of a
-// company name — and computes the pinyin key of names that initials are
-// matched against. It knows no SQL: internal/store turns a Query into index
+// identifier to match exactly, a name prefix, pinyin initials, full pinyin,
+// a word of a company name — and computes the pinyin initials and full
+// pinyin of names that queries are matched against. It knows no SQL: internal/store turns a Query into index
 // lookups, and customer.Service applies the data scope around them.
 //
 // Identifiers are matched whole and only whole: the columns hold ciphertext
@@ -41,6 +41,10 @@ type Query struct {
 	// Initials are prefixes of customers.name_key (see NameKey), sorted and
 	// disjoint: pinyin initials typed as first letters or as zh/ch/sh.
 	Initials []string
+	// Pinyin is a prefix of customers.name_pinyin (see NamePinyin): full
+	// pinyin typed with or without spaces, the last syllable possibly cut
+	// short ("zhangwei", "zhang wei", "zhangw" find 张伟).
+	Pinyin string
 	// Contains is a word matched anywhere in corporate names, with Grams
 	// the two-character pieces the store looks it up by.
 	Contains string
@@ -54,11 +58,16 @@ func (q Query) Exact() bool {
 
 // Empty reports whether q matches nothing (a blank query lists everything).
 func (q Query) Empty() bool {
-	return !q.Exact() && q.NamePrefix == "" && len(q.Initials) == 0 && q.Contains == ""
+	return !q.Exact() && q.NamePrefix == "" && len(q.Initials) == 0 && q.Pinyin == "" && q.Contains == ""
 }
 
-// MaxInitials bounds the length of a pinyin query: no name is longer.
+// MaxInitials bounds the length of a pinyin-initials query: no name is
+// longer.
 const MaxInitials = 24
+
+// MaxPinyin bounds the length of a full-pinyin query (a long name's
+// syllables typed in full).
+const MaxPinyin = 64
 
 // maxCustomerID bounds the numbers taken as customer numbers: ten digits.
 const maxCustomerID = 9_999_999_999
@@ -141,6 +150,12 @@ func (q *Query) alnum(s string) {
 	// ("3m"), a document number has many.
 	if letters > 0 && digits <= 3 && len(s) <= MaxInitials {
 		q.Initials = expandInitials(strings.ToLower(s))
+	}
+	// Full pinyin has a vowel: a string of consonants ("zw", "zhs") can only
+	// be initials, and its pinyin prefix would find the same names again.
+	if lower := strings.ToLower(s); letters > 0 && digits <= 3 && len(s) >= 2 && len(s) <= MaxPinyin &&
+		strings.ContainsAny(lower, "aeiouv") {
+		q.Pinyin = lower
 	}
 }
 

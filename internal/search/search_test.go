@@ -45,6 +45,42 @@ func TestNameKey(t *testing.T) {
 	}
 }
 
+func TestNamePinyin(t *testing.T) {
+	for _, c := range []struct{ name, pinyin string }{
+		{"张伟", "zhangwei"},
+		{"王小明", "wangxiaoming"},
+		{"欧阳娜娜", "ouyangnana"},
+		{"吕布", "lvbu"},          // ü typed as v
+		{"女娲", "nvwa"},          // ü typed as v
+		{"单建明", "shanjianming"}, // surname reading, dān elsewhere
+		{"曾国藩", "zengguofan"},
+		{"尉迟恭", "yuchigong"},
+		{"朴智星", "piaozhixing"}, // pǔ elsewhere
+		{"盖聂", "genie"},        // gài elsewhere
+		{"王单", "wangdan"},
+		{"重庆恒信贸易有限公司", "chongqinghengxinmaoyiyouxiangongsi"},
+		{"IBM中国", "ibmzhongguo"},
+		{"ＡＢＣ１２", "abc12"},
+		{"阿依古丽·买买提", "ayigulimaimaiti"},
+		{" 张 三 ", "zhangsan"},
+		{"", ""},
+		{"!!", ""},
+	} {
+		if got := NamePinyin(c.name); got != c.pinyin {
+			t.Errorf("NamePinyin(%q) = %q, want %q", c.name, got, c.pinyin)
+		}
+	}
+}
+
+func TestPlain(t *testing.T) {
+	for s, want := range map[string]string{"zhāng": "zhang", "lǚ": "lv", "nǚ": "nv", "lüè": "lve", "m̀": "m", "ńg": "ng",
+		"ê̄": "e", "Ān": "an", "": ""} {
+		if got := Plain(s); got != want {
+			t.Errorf("Plain(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
 func TestInitial(t *testing.T) {
 	for s, want := range map[string]string{"zhāng": "zh", "chū": "ch", "shàn": "sh", "sān": "s", "ān": "a",
 		"é": "e", "ǒu": "o", "ńg": "n", "m̀": "m", "": ""} {
@@ -85,6 +121,13 @@ func TestParse(t *testing.T) {
 		{"zhs", Query{Initials: []string{"zhhs", "zhs"}}},
 		{"zh", Query{Initials: []string{"zh"}}},
 		{"wxm", Query{Initials: []string{"wxm"}}},
+		// Full pinyin: with a vowel, with or without spaces, cut short.
+		{"zhangwei", Query{Initials: []string{"zhangwei", "zhhangwei"}, Pinyin: "zhangwei"}},
+		{"Zhang Wei", Query{Initials: []string{"zhangwei", "zhhangwei"}, Pinyin: "zhangwei"}},
+		{"zhangw", Query{Initials: []string{"zhangw", "zhhangw"}, Pinyin: "zhangw"}},
+		{"lvbu", Query{Initials: []string{"lvbu"}, Pinyin: "lvbu"}},
+		{"a", Query{Initials: []string{"a"}}},
+		{"ouyangnanaouyangnanaouyangnana", Query{Pinyin: "ouyangnanaouyangnanaouyangnana"}},
 		{"' OR 1=1 --", Query{NamePrefix: "' OR 1=1 --"}},
 		{"%_\\", Query{NamePrefix: "%_\\"}},
 		{"张\x00三", Query{NamePrefix: "张三", Contains: "张三", Grams: []string{"张三"}}},
@@ -103,7 +146,7 @@ func TestParse(t *testing.T) {
 func equal(a, b Query) bool {
 	return a.Text == b.Text && a.CustomerID == b.CustomerID && a.IDNumber == b.IDNumber && a.Mobile == b.Mobile &&
 		a.AccountNo == b.AccountNo && a.NamePrefix == b.NamePrefix && slices.Equal(a.Initials, b.Initials) &&
-		a.Contains == b.Contains && slices.Equal(a.Grams, b.Grams)
+		a.Pinyin == b.Pinyin && a.Contains == b.Contains && slices.Equal(a.Grams, b.Grams)
 }
 
 // TestInitialsFindNames checks the promise of expandInitials against NameKey:

@@ -2,9 +2,8 @@ package search
 
 import "strings"
 
-// Readings the dictionary's most common one gets wrong in names. Only the
-// initial consonant is kept, so a character whose readings share it (盖 gài /
-// gě, 朴 pǔ / piáo, 缪 móu / miào) needs no entry.
+// Readings the dictionary's most common one gets wrong in names, used for
+// the initials (NameKey) and the full pinyin (NamePinyin).
 
 // compoundSurnames read differently together than their first character
 // alone: 尉 is wèi as a surname but 尉迟 is yùchí.
@@ -26,6 +25,7 @@ var surnames = map[rune]string{
 	'繁': "po", '藏': "zang", '祭': "zhai", '谌': "chen", '莘': "shen", '都': "du", '秘': "bi", '车': "che",
 	'沈': "shen", '尉': "wei", '能': "nai", '蕃': "pi", '贲': "ben", '厍': "she", '阿': "a", '石': "shi",
 	'柏': "bai", '薄': "bo", '缪': "miao", '宿': "su", '盛': "sheng", '乐': "le", '纪': "ji", '任': "ren",
+	'朴': "piao", '盖': "ge",
 }
 
 // phrases are words inside names, mostly places that open company names,
@@ -40,42 +40,35 @@ var phrases = map[string][]string{
 	"莘县": {"shen", "xian"}, "单县": {"shan", "xian"}, "曾都": {"zeng", "du"}, "朝阳": {"chao", "yang"},
 }
 
-// surnameKey returns the key of the surname that opens name and its length
-// in bytes, or 0 when the name opens with a character read as usual.
-func surnameKey(name string) (string, int) {
+// surnameReadings returns the readings of the surname that opens name and
+// its length in bytes, or 0 when the name opens with a character read as
+// usual.
+func surnameReadings(name string) ([]string, int) {
 	for s, readings := range compoundSurnames {
 		if strings.HasPrefix(name, s) {
-			return initials(readings), len(s)
+			return readings, len(s)
 		}
 	}
-	if _, n := phraseKey(name); n > 0 {
-		return "", 0 // a company opening with a place name
+	if _, n := phraseReadings(name); n > 0 {
+		return nil, 0 // a company opening with a place name
 	}
 	for _, r := range name {
 		if reading, ok := surnames[r]; ok {
-			return Initial(reading), len(string(r))
+			return []string{reading}, len(string(r))
 		}
-		return "", 0
+		return nil, 0
 	}
-	return "", 0
+	return nil, 0
 }
 
-// phraseKey returns the key of the phrase that opens s and its length in
-// bytes, or 0 when none does.
-func phraseKey(s string) (string, int) {
+// phraseReadings returns the readings of the phrase that opens s and its
+// length in bytes, or 0 when none does.
+func phraseReadings(s string) ([]string, int) {
 	if len(s) < 6 { // two CJK characters of three bytes
-		return "", 0
+		return nil, 0
 	}
 	if readings, ok := phrases[s[:6]]; ok {
-		return initials(readings), 6
+		return readings, 6
 	}
-	return "", 0
-}
-
-func initials(readings []string) string {
-	var b strings.Builder
-	for _, r := range readings {
-		b.WriteString(Initial(r))
-	}
-	return b.String()
+	return nil, 0
 }
