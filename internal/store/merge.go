@@ -31,6 +31,9 @@ var movedByID = []struct{ table, column string }{
 	{"interactions", "customer_id"},
 	{"relationships", "from_customer_id"},
 	{"relationships", "to_customer_id"},
+	// The contact log moves so the survivor's frequency caps count the
+	// contacts made to the merged record (internal/policy).
+	{"contact_log", "customer_id"},
 }
 
 // KeptByMerge names every other column that references customers and why
@@ -56,6 +59,7 @@ var KeptByMerge = map[string]string{
 	"customer_merges.survivor_id":           "the merge log",
 	"customer_merges.merged_id":             "the merge log",
 	"outbox_messages.customer_id":           "delivery history of the record the message was addressed to",
+	"segment_members.customer_id":           "a static segment's snapshot is what its rule selected when taken; the next snapshot selects the survivor",
 }
 
 // MovedByMerge lists the columns referencing customers whose rows a merge
