@@ -15,7 +15,8 @@ import (
 // the trail about it), and so must leave exactly one audit record per call.
 func customerBearing(pattern string) bool {
 	return strings.Contains(pattern, "/customers") || strings.Contains(pattern, "/audit") ||
-		strings.Contains(pattern, "/duplicates") || strings.Contains(pattern, "/merges")
+		strings.Contains(pattern, "/duplicates") || strings.Contains(pattern, "/merges") ||
+		strings.Contains(pattern, "/contact-policy/check")
 }
 
 // TestEveryCustomerRouteAuditsOnce walks the route table: every route that
@@ -61,6 +62,9 @@ func TestEveryCustomerRouteAuditsOnce(t *testing.T) {
 			requests[k] = v
 		}
 		for k, v := range mergeAuditRequests(e, manager.token) {
+			requests[k] = v
+		}
+		for k, v := range policyAuditRequests(t, e, auditor.token) {
 			requests[k] = v
 		}
 		for _, pattern := range httpapi.RoutePatterns() {

@@ -78,6 +78,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		C360:   b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
 		Levels: e.levels, Dictionary: b.DictionaryService(), Quality: e.quality,
 		Imports: b.ImportService(t, importMaxBytes), // small, so the walk can send a file too large
+		Policy:  b.PolicyService(), Suitability: b.SuitabilityService(),
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)
 	return e

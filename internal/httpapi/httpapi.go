@@ -22,8 +22,10 @@ import (
 	"kehu/internal/kehu"
 	"kehu/internal/level"
 	"kehu/internal/org"
+	"kehu/internal/policy"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
+	"kehu/internal/suitability"
 	"kehu/internal/tag"
 )
 
@@ -71,6 +73,10 @@ type Deps struct {
 	Levels     *level.Service
 	Dictionary *governance.Dictionary
 	Quality    *governance.Quality
+	// Policy is the contact policy and Suitability the suitability rule
+	// (docs/POLICY.md); nil answers 404 on their routes.
+	Policy      *policy.Service
+	Suitability *suitability.Service
 }
 
 // api is the handlers' shared state: the dependencies, never request data.

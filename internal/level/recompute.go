@@ -12,11 +12,11 @@ import (
 	"kehu/internal/kehu"
 )
 
-// Run statuses.
+// Run statuses (a recompute is a kehu batch run).
 const (
-	RunRunning = "running"
-	RunDone    = "done"
-	RunFailed  = "failed"
+	RunRunning = kehu.RunRunning
+	RunDone    = kehu.RunDone
+	RunFailed  = kehu.RunFailed
 )
 
 // Run is one batch recompute of every customer.
@@ -33,11 +33,6 @@ type Run struct {
 	Changed     int64      `json:"changed"`
 	Error       string     `json:"error"`
 }
-
-// staleAfter is how long a run may go without progress before another may
-// start: a batch takes well under a second, so ten minutes means the process
-// that ran it died.
-const staleAfter = 10 * time.Minute
 
 // Result is what a recompute of some customers did.
 type Result struct {
@@ -155,11 +150,9 @@ func (s *Service) beginRun(ctx context.Context, trigger string) (Run, error) {
 		return Run{}, fmt.Errorf("recompute levels: %w", err)
 	}
 	now := s.clock.Now()
-	r := Run{Trigger: trigger, Status: RunRunning, RuleVersion: active.Version, StartedAt: now, HeartbeatAt: now}
-	if a, ok := kehu.ActorFrom(ctx); ok && a.UserID != 0 {
-		r.StartedBy = &a.UserID
-	}
-	return s.store.StartRun(ctx, r, now.Add(-staleAfter))
+	r := Run{Trigger: trigger, Status: RunRunning, RuleVersion: active.Version, StartedBy: kehu.RunStarter(ctx),
+		StartedAt: now, HeartbeatAt: now}
+	return s.store.StartRun(ctx, r, now.Add(-kehu.RunStaleAfter))
 }
 
 // execute runs the batches of run and records how it ended, also when ctx
@@ -172,16 +165,8 @@ func (s *Service) execute(ctx context.Context, run Run) (Run, error) {
 	}
 	end := context.WithoutCancel(ctx)
 	now := s.clock.Now()
-	run.FinishedAt, run.Status = &now, RunDone
-	if err != nil {
-		run.Status, run.Error = RunFailed, kehu.ErrorMessage(err)
-		if kehu.ErrorCode(err) == kehu.EINTERNAL {
-			run.Error = "internal error; see the server log"
-			if errors.Is(err, context.Canceled) {
-				run.Error = "stopped: the server shut down"
-			}
-		}
-	}
+	run.FinishedAt = &now
+	run.Status, run.Error = kehu.RunOutcome(err)
 	ferr := s.store.FinishRun(end, run.ID, run.Status, now, run.Customers, run.Changed, run.Error)
 	entry := audit.Entry{Action: ActionRecompute, Object: fmt.Sprintf("level_run:%d", run.ID), Count: int(run.Changed),
 		Reason: run.Trigger}

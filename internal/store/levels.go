@@ -398,16 +398,16 @@ func scanLevelRun(row interface{ Scan(...any) error }) (level.Run, error) {
 	return r, err
 }
 
-// StartRun implements level.Store. The check and the insert run in one
-// transaction serialised by the SQLite writer or, on PostgreSQL, an advisory
-// lock, so two servers cannot both start a run.
+// StartRun implements level.Store: a run that finds no live run abandons the
+// dead ones (a level recompute starts afresh, never resumes).
 func (s *LevelStore) StartRun(ctx context.Context, r level.Run, staleBefore time.Time) (level.Run, error) {
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		return startRun(ctx, s.db, 7340009, "level_runs", staleBefore, func(q querier) error {
-			return q.QueryRowContext(ctx, `INSERT INTO level_runs (trigger, status, rule_version, started_by, started_at,
-				heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, r.Trigger, r.Status, r.RuleVersion, r.StartedBy,
-				r.StartedAt, r.HeartbeatAt).Scan(&r.ID)
-		})
+	err := levelRuns.claim(ctx, s.db, staleBefore, func(ctx context.Context, q querier) error {
+		if err := levelRuns.abandon(ctx, q); err != nil {
+			return err
+		}
+		return q.QueryRowContext(ctx, `INSERT INTO level_runs (trigger, status, rule_version, started_by, started_at,
+			heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, r.Trigger, r.Status, r.RuleVersion, r.StartedBy,
+			r.StartedAt, r.HeartbeatAt).Scan(&r.ID)
 	})
 	return r, err
 }

@@ -159,6 +159,13 @@ func earliest(a, b time.Time) time.Time {
 const tagRunColumns = `id, status, trigger, started_at, heartbeat_at, finished_at, as_of, after_id, customers,
 	added, removed, changed, error`
 
+// ClaimRun implements tag.BatchStore (see runTable.claim). The unique index
+// tag_runs_one_running still refuses a second running row written outside a
+// claim.
+func (s *TagStore) ClaimRun(ctx context.Context, staleBefore time.Time, start func(ctx context.Context) error) error {
+	return tagRuns.claim(ctx, s.db, staleBefore, func(ctx context.Context, _ querier) error { return start(ctx) })
+}
+
 // LatestRun implements tag.BatchStore.
 func (s *TagStore) LatestRun(ctx context.Context) (tag.Run, bool, error) {
 	var r tag.Run

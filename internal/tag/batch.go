@@ -9,11 +9,11 @@ import (
 	"kehu/internal/kehu"
 )
 
-// Run statuses of a bank-wide recompute.
+// Run statuses of a bank-wide recompute (a kehu batch run).
 const (
-	RunRunning = "running"
-	RunDone    = "done"
-	RunFailed  = "failed"
+	RunRunning = kehu.RunRunning
+	RunDone    = kehu.RunDone
+	RunFailed  = kehu.RunFailed
 )
 
 // Run is one bank-wide recompute of the computed tags. Each batch commits
@@ -70,6 +70,10 @@ type BatchStore interface {
 	// LoadBatch reads up to limit customers with ids above after, with
 	// set-based queries bounded by w.
 	LoadBatch(ctx context.Context, after int64, limit int, now time.Time, w Windows) (Batch, error)
+	// ClaimRun calls start in a transaction in which no other process can
+	// claim a run, after refusing (ECONFLICT) while a run is alive: running,
+	// with a heartbeat at or after staleBefore (zero: none counts as alive).
+	ClaimRun(ctx context.Context, staleBefore time.Time, start func(ctx context.Context) error) error
 	// LatestRun returns the newest run, false when there is none.
 	LatestRun(ctx context.Context) (Run, bool, error)
 	// CreateRun inserts a run and returns it with its id.
@@ -81,9 +85,6 @@ type BatchStore interface {
 // Defaults of a bank-wide recompute.
 const (
 	DefaultBatch = 2000
-	// staleAfter: a run without a heartbeat for this long died (a batch
-	// takes well under a second) and may be resumed.
-	staleAfter = 10 * time.Minute
 	// resumeWithin: a run older than this is not resumed but started
 	// afresh: judging the rest of the bank at yesterday's moment would be
 	// wrong.
@@ -169,31 +170,33 @@ func (s *Service) RecomputeBank(ctx context.Context, o RunOptions, progress func
 	}
 }
 
-// startRun resumes the newest unfinished run or creates one, in one write
-// transaction; two processes starting at once are kept apart by the store
-// (at most one running run: the second gets ECONFLICT).
+// startRun claims the run in the store: while another process's run is
+// alive it is refused (ECONFLICT), except that o.Restart takes over from it;
+// otherwise it resumes the newest unfinished run or creates one.
 func (s *Service) startRun(ctx context.Context, bs BatchStore, o RunOptions) (Run, error) {
+	now := s.clock.Now().UTC()
+	staleBefore := now.Add(-kehu.RunStaleAfter)
+	if o.Restart {
+		staleBefore = time.Time{}
+	}
 	var run Run
-	err := s.tx.WithTx(ctx, func(ctx context.Context) error {
+	err := bs.ClaimRun(ctx, staleBefore, func(ctx context.Context) error {
 		var err error
-		run, err = s.startRunTx(ctx, bs, o)
+		run, err = s.resumeOrCreate(ctx, bs, o, now)
 		return err
 	})
 	return run, err
 }
 
-func (s *Service) startRunTx(ctx context.Context, bs BatchStore, o RunOptions) (Run, error) {
-	now := s.clock.Now().UTC()
+// resumeOrCreate runs inside the claim: no run is alive, or o.Restart
+// takes over.
+func (s *Service) resumeOrCreate(ctx context.Context, bs BatchStore, o RunOptions, now time.Time) (Run, error) {
 	last, ok, err := bs.LatestRun(ctx)
 	if err != nil {
 		return Run{}, fmt.Errorf("recompute tags: %w", err)
 	}
 	if ok && last.Status != RunDone {
-		live := last.Status == RunRunning && now.Sub(last.HeartbeatAt) < staleAfter
 		switch {
-		case live && !o.Restart:
-			return Run{}, kehu.Errorf(kehu.ECONFLICT, "a tag recompute (run %d) is in progress since %s",
-				last.ID, last.StartedAt.Format(time.RFC3339))
 		case !o.Restart && now.Sub(last.AsOf) < resumeWithin:
 			last.Status, last.HeartbeatAt, last.Error, last.Resumed = RunRunning, now, "", true
 			if err := bs.SaveRun(ctx, last); err != nil {
