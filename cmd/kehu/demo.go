@@ -88,12 +88,17 @@ func ensureDemo(ctx context.Context, e env, db *store.DB, customers int, passwor
 	for _, o := range orgs {
 		orgName[o.ID] = o.Name
 	}
+	// The first users in id order, then the first user of any role not among
+	// them yet (the demo plans the data steward and integration account
+	// last), so every role can be tried.
 	const shown = 30
 	logins := make([]demo.Login, 0, shown)
+	has := map[string]bool{}
 	for _, u := range users {
-		if u.Disabled || len(logins) == shown {
+		if u.Disabled || len(logins) >= shown && has[u.Role] {
 			continue
 		}
+		has[u.Role] = true
 		logins = append(logins, demo.Login{Username: u.Username, DisplayName: u.DisplayName, Role: u.Role,
 			OrgName: orgName[u.OrgID], Password: password})
 	}

@@ -16,11 +16,18 @@ const (
 	MarketingOperator = "marketing_operator"
 	ComplianceAuditor = "compliance_auditor"
 	Admin             = "admin"
+	// DataSteward is the data-governance office (数据管理部): it owns the data
+	// dictionary and the quality rules, watches data quality, and keeps the
+	// customer master clean by reviewing suspected duplicates.
+	DataSteward = "data_steward"
+	// Integration is a source system's service account (core banking,
+	// cards, wealth …): it feeds Kehu through API tokens and browses nobody.
+	Integration = "integration"
 )
 
 // Roles lists every role in the order the UI presents them.
 var Roles = []string{Teller, LobbyManager, RelationshipMgr, CallCenterAgent, BranchManager,
-	MarketingOperator, ComplianceAuditor, Admin}
+	MarketingOperator, ComplianceAuditor, Admin, DataSteward, Integration}
 
 // ValidRole reports whether r is a known role key.
 func ValidRole(r string) bool { return slices.Contains(Roles, r) }
@@ -113,6 +120,22 @@ var rolePermissions = map[string][]Permission{
 	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite, TagManage, OutboxMonitor},
 	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead, CustomerUnmask, AccessApprove, AccessReview, PrivacyManage, QualityRead},
 	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead, DataIngest, CustomerMerge, DataImport, OutboxMonitor},
+	// A data-governance office keeps the dictionary and quality rules
+	// (governance.manage), measures quality (quality.read), resolves the
+	// customer master's duplicates (customer.merge — which needs
+	// customer.read: a steward compares the two records, masked like any
+	// reader's) and loads or corrects source files (data.import). It does
+	// not own business rules: the level rule belongs to the retail
+	// business (level.manage stays with administrators) and the tag
+	// catalogue to marketing (tag.manage); it edits no customer by hand
+	// (no customer.write) and sees no value in clear (no customer.unmask).
+	DataSteward: {CustomerRead, OrgRead, GovernanceManage, QualityRead, CustomerMerge, DataImport},
+	// A source system's service account feeds events and records
+	// (data.ingest) and may upload its nightly extract as a file
+	// (data.import), the two ways source systems deliver; it never browses
+	// or reads customers (no customer.read), so a leaked integration token
+	// can add data but not take any out.
+	Integration: {DataIngest, DataImport},
 }
 
 // Can reports whether role holds permission p.
@@ -133,7 +156,10 @@ const (
 
 // DefaultScope is the scope a role gets unless policy says otherwise. An RM
 // sees the customers they own; front-line staff their outlet; managers,
-// marketing and compliance their subtree (head-office users therefore the bank).
+// marketing, compliance and data stewards their subtree (head-office users
+// therefore the bank). A source system's integration account feeds the whole
+// bank: its data.ingest and data.import reach every customer of its system,
+// while it can read none (it holds no customer.read).
 // A call-centre agent owns no customers, so "own" leaves them none: they
 // reach the caller's record by break glass (15 minutes, audited, reviewed)
 // or an approved access request, never by browsing the bank.
@@ -143,7 +169,7 @@ func DefaultScope(role string) Scope {
 		return ScopeOwn
 	case Teller, LobbyManager:
 		return ScopeOutlet
-	case Admin:
+	case Admin, Integration:
 		return ScopeBank
 	default:
 		return ScopeSubtree

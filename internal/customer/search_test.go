@@ -321,3 +321,95 @@ func TestNameKeyFollowsTheName(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchFullPinyin checks full pinyin typed whole, with spaces or cut
+// short finds names, after the exact, name and initials classes, in
+// (name_pinyin, id) order, in scope, paged, and following a rename.
+func TestSearchFullPinyin(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		sb := newSearchBank(t, db)
+		for i, c := range []struct {
+			key, name, owner string
+			outlet           int64
+		}{
+			{"zhangwei_b", "张维", "rm_b", sb.OutletB.ID}, // same pinyin as a1 张伟
+			{"lv", "吕布", "rm_a", sb.OutletA.ID},
+			{"anning", "安宁", "rm_a", sb.OutletA.ID}, // key "an": an initials hit for "an"
+			{"anbang", "安邦", "rm_b", sb.OutletB.ID}, // key "ab": a full-pinyin hit only
+			{"shantf", "单田芳", "rm_b", sb.OutletB.ID},
+		} {
+			owner := sb.Users[c.owner].ID
+			created, err := sb.svc.Create(sb.As("admin"), customer.New{Type: customer.Individual, Name: c.name, OrgID: c.outlet,
+				OwnerID: &owner, IDNumber: testkit.ResidentID("3301061981010" + strconv.Itoa(1000+i)),
+				Mobile: "1392222" + strconv.Itoa(1000+i)})
+			if err != nil {
+				t.Fatalf("create %s: %v", c.key, err)
+			}
+			sb.Customers[c.key], sb.keys[created.ID] = created, c.key
+		}
+		for _, tt := range []struct {
+			user, q string
+			want    []string
+		}{
+			{"admin", "zhangwei", []string{"a1", "zhangwei_b"}},
+			{"admin", "zhang wei", []string{"a1", "zhangwei_b"}},
+			{"admin", "ZhangWei", []string{"a1", "zhangwei_b"}},
+			{"admin", "zhangw", []string{"a1", "zhangwei_b"}},
+			// The initials class still answers consonant strings.
+			{"admin", "zw", []string{"a1", "zhangwei_b"}},
+			// Every 张 by full pinyin, in pinyin order: zhangsan,
+			// zhangshan, zhangwei (by id).
+			{"admin", "zhang", []string{"zhangsan", "zhangshan", "a1", "zhangwei_b"}},
+			{"admin", "zhangs", []string{"zhangsan", "zhangshan"}},
+			{"admin", "zhangsh", []string{"zhangshan"}},
+			// ü is typed v.
+			{"admin", "lvbu", []string{"lv"}},
+			{"admin", "lubu", nil},
+			// Surname readings: 单 is shan, 曾 zeng.
+			{"admin", "shanjianming", []string{"shan"}},
+			{"admin", "shan", []string{"shan", "shantf"}},
+			{"admin", "danjianming", nil},
+			{"admin", "zengguofan", []string{"zeng"}},
+			// Company names, place readings included.
+			{"admin", "chongqinghengxin", []string{"hengxin_cq"}},
+			{"admin", "hangzhou", []string{"hengxin_hz", "corp_a"}},
+			// Initials hits rank before full-pinyin hits: 安宁 (key "an")
+			// first although "anbang" sorts before "anning".
+			{"admin", "an", []string{"anning", "anbang"}},
+			// Scope.
+			{"rm_a", "zhangwei", []string{"a1"}},
+			{"rm_b", "zhangwei", []string{"zhangwei_b"}},
+			{"rm_b", "an", []string{"anbang"}},
+			{"teller_b", "lvbu", nil},
+			{"teller_a", "lvbu", []string{"lv"}},
+			{"teller_a", "shan", []string{"shan"}},
+			{"hq_callcenter", "zhangwei", nil},
+		} {
+			got := sb.search(t, tt.user, tt.q, 50)
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("%s searching %q = %v, want %v", tt.user, tt.q, got, tt.want)
+			}
+		}
+		// Pages of one, two and three rows give the same list (the cursor
+		// crosses from the initials class into the full-pinyin class).
+		for _, q := range []string{"zhang", "an", "zh", "shan", "a"} {
+			all := sb.search(t, "admin", q, 200)
+			for _, limit := range []int{1, 2, 3} {
+				if paged := sb.search(t, "admin", q, limit); strings.Join(paged, ",") != strings.Join(all, ",") {
+					t.Errorf("%q by %d: %v, in one page %v", q, limit, paged, all)
+				}
+			}
+		}
+		// A rename moves the full pinyin with the name.
+		name := "王维"
+		if _, err := sb.svc.Update(sb.As("admin"), sb.Customers["zhangwei_b"].ID, customer.Update{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		if got := sb.search(t, "admin", "zhangwei", 50); strings.Join(got, ",") != "a1" {
+			t.Errorf("after renaming to %s, zhangwei finds %v", name, got)
+		}
+		if got := sb.search(t, "admin", "wang wei", 50); strings.Join(got, ",") != "zhangwei_b" {
+			t.Errorf("after renaming to %s, wang wei finds %v", name, got)
+		}
+	})
+}

@@ -144,7 +144,12 @@ func planBank(seed int64, customers int, now time.Time) *bank {
 			}
 		}
 	}
-	b.shown = append([]string{"admin", "hq_marketing", "hq_compliance", "hq_callcenter1"}, b.shown...)
+	// The data-governance office and a source system's service account sit
+	// at the head office too. They are planned last, with a name stream of
+	// their own, so adding them kept every earlier user's id and name.
+	names.reseed(seed, streamUser, 1)
+	b.staff(names, ho, "hq", access.DataSteward, access.Integration)
+	b.shown = append([]string{"admin", "hq_marketing", "hq_compliance", "hq_callcenter1", "hq_steward", "hq_integration"}, b.shown...)
 	b.corporates = make([][]int, len(b.outlets))
 	for i := range customers {
 		if t := traitOf(seed, len(b.outlets), i); t.corporate {
@@ -208,7 +213,7 @@ func (b *bank) staff(r *rng, o *orgNode, prefix string, roles ...string) {
 var roleSuffix = map[string]string{
 	access.Admin: "admin", access.BranchManager: "manager", access.Teller: "teller", access.LobbyManager: "lobby",
 	access.RelationshipMgr: "rm", access.CallCenterAgent: "callcenter", access.MarketingOperator: "marketing",
-	access.ComplianceAuditor: "compliance",
+	access.ComplianceAuditor: "compliance", access.DataSteward: "steward", access.Integration: "integration",
 }
 
 // show marks the users of o for the printed table (at most two RMs each).

@@ -37,9 +37,10 @@ type genCustomer struct {
 	interactions                            []genInteraction
 	tags                                    []genTag
 	// Filled by the worker that generated the customer (seal.go): the
-	// stored forms of the personal fields and the name's search key.
-	sealed  store.SealedCustomer
-	nameKey string
+	// stored forms of the personal fields and the name's search keys.
+	sealed     store.SealedCustomer
+	nameKey    string
+	namePinyin string
 }
 
 type genAccount struct {

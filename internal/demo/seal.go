@@ -15,7 +15,7 @@ const accountsPerCustomer = 16
 
 // seal does in the generator workers what the single writer would
 // otherwise do on its goroutine: AES-GCM and the blind-index HMACs of the
-// personal fields, the account numbers sealed, the name's search key. The
+// personal fields, the account numbers sealed, the name's search keys. The
 // writer seals again only the rare customer whose ID number or mobile it
 // changes to keep them unique.
 func seal(db *store.DB, c *genCustomer) error {
@@ -23,7 +23,7 @@ func seal(db *store.DB, c *genCustomer) error {
 	if c.sealed, err = db.SealCustomer(c.idNumber, c.mobile, c.email, c.address); err != nil {
 		return fmt.Errorf("demo: customer %d: %w", c.index+1, err)
 	}
-	c.nameKey = search.NameKey(c.name)
+	c.nameKey, c.namePinyin = search.NameKey(c.name), search.NamePinyin(c.name)
 	if len(c.accounts) > accountsPerCustomer {
 		return fmt.Errorf("demo: customer %d has %d accounts", c.index+1, len(c.accounts))
 	}

@@ -26,7 +26,7 @@ var tables = []struct {
 	{"tags", tagColumns},
 	{"customers", []string{"id", "type", "name", "id_type", "id_number", "mobile", "email", "gender", "birth_date", "address",
 		"region_code", "org_id", "owner_id", "level", "aum", "risk_level", "risk_assessed_at", "industry",
-		"registered_capital", "status", "created_at", "updated_at", "id_number_bidx", "mobile_bidx", "name_key"}},
+		"registered_capital", "status", "created_at", "updated_at", "id_number_bidx", "mobile_bidx", "name_key", "name_pinyin"}},
 	{"accounts", []string{"id", "customer_id", "product_id", "account_no", "currency", "balance", "credit_limit", "status",
 		"org_id", "opened_on", "matures_on", "account_no_bidx"}},
 	{"holdings", []string{"id", "customer_id", "account_id", "product_id", "amount", "cost", "acquired_on", "matures_on"}},
@@ -229,7 +229,7 @@ func (w *writer) customer(c *genCustomer) error {
 	sc := c.sealed
 	err := w.t["customers"].Add(id, c.typ, c.name, c.idType, sc.IDNumber, sc.Mobile, sc.Email, c.gender, c.birth, sc.Address,
 		c.regionC, c.outlet.ID, owner, c.level, c.aum, c.risk, riskAt, c.industry, c.capital, c.status, c.created, c.created,
-		sc.IDNumberIndex, sc.MobileIndex, c.nameKey)
+		sc.IDNumberIndex, sc.MobileIndex, c.nameKey, c.namePinyin)
 	if err != nil {
 		return fmt.Errorf("demo: customer %d: %w", id, err)
 	}

@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,6 +82,31 @@ func TestSampleFiles(t *testing.T) {
 				_ = db.Imports().Rejects(ctx, done.ID, func(r importer.Reject) error { rejects = append(rejects, r); return nil })
 				t.Errorf("%s: %s %+v, rejects %+v", c.file, done.Encoding, n, rejects)
 			}
+		}
+		// Every name the demo loader, the import's creates and its
+		// source-priority updates wrote carries its search keys.
+		checked := 0
+		err = db.InTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.Query("SELECT name, name_key, name_pinyin FROM customers")
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var name string
+				var key, py sql.NullString
+				if err := rows.Scan(&name, &key, &py); err != nil {
+					return err
+				}
+				if key.String != search.NameKey(name) || py.String != search.NamePinyin(name) {
+					t.Errorf("%s: name_key %v, name_pinyin %v", name, key, py)
+				}
+				checked++
+			}
+			return rows.Err()
+		})
+		if err != nil || checked < 40 {
+			t.Fatalf("search keys of %d customers: %v", checked, err)
 		}
 	})
 }

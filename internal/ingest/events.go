@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"kehu/internal/access"
 )
 
 // parseEvents decodes and validates the lines of an events batch.
@@ -38,7 +40,7 @@ func (s *Service) parseEvents(lines []line, now time.Time) parsed {
 // writer, even with two sources posting at once. An event id seen twice in
 // the batch is a duplicate.
 func (s *Service) resolveEvents(ctx context.Context, p *parsed, res *Result) (resolved, error) {
-	scope, err := s.d.Customers.ReadScope(ctx)
+	scope, err := s.d.Customers.WriteScope(ctx, access.DataIngest)
 	if err != nil {
 		return resolved{}, err
 	}

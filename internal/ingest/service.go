@@ -70,9 +70,12 @@ type StoredBatch struct {
 	ExpiresAt   time.Time
 }
 
-// ScopeReader gives the actor's customer read scope (customer.Service).
+// ScopeReader gives the actor's own customer scope for a permission
+// (customer.Service.WriteScope): a feed writes with data.ingest, which an
+// integration account holds without customer.read, and an access grant
+// (which widens reads only) never widens it.
 type ScopeReader interface {
-	ReadScope(ctx context.Context) (customer.ScopeFilter, error)
+	WriteScope(ctx context.Context, perm access.Permission) (customer.ScopeFilter, error)
 }
 
 // Deps are the collaborators of a Service.

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 
+	"kehu/internal/access"
 	"kehu/internal/identity"
 	"kehu/internal/importer"
 	"kehu/internal/kehu"
@@ -109,12 +110,11 @@ func decodeRecord(l line, known map[string]bool) (map[string]string, *LineError,
 // re-sending what Kehu holds); a rejected one is reported with the column
 // and reason the import would give.
 func (s *Service) storeRecords(ctx context.Context, kind Kind, p *parsed, res *Result) (Committed, error) {
-	scope, err := s.d.Customers.ReadScope(ctx)
+	// Writes stay in the actor's own scope; an access grant is for reading.
+	scope, err := s.d.Customers.WriteScope(ctx, access.DataIngest)
 	if err != nil {
 		return Committed{}, err
 	}
-	// Writes stay in the actor's own scope; an access grant is for reading.
-	scope.GrantedTo = 0
 	a, _ := kehu.ActorFrom(ctx)
 	bySource := map[string][]record{}
 	var sources []string

@@ -11,6 +11,7 @@ import (
 	"kehu/internal/customer"
 	"kehu/internal/kehu"
 	"kehu/internal/privacy"
+	"kehu/internal/search"
 	"kehu/internal/store"
 	"kehu/internal/testkit"
 )
@@ -288,12 +289,16 @@ func TestEraseAnonymisesButKeepsAMLRecords(t *testing.T) {
 		if rels != 0 || kept != 1 {
 			t.Errorf("family relationships left: %d", rels)
 		}
-		// Not found again by ID number or mobile.
+		// Not found again by ID number, mobile, name, initials or full
+		// pinyin (name_key and name_pinyin follow the erased name).
+		if py := scalar[string](t, db, "SELECT name_pinyin FROM customers WHERE id = $1", orig.ID); py != search.NamePinyin(name) {
+			t.Errorf("name_pinyin after erasure %q, want %q", py, search.NamePinyin(name))
+		}
 		cs := b.CustomerService()
-		for _, q := range []string{orig.IDNumber, orig.Mobile} {
+		for _, q := range []string{orig.IDNumber, orig.Mobile, orig.Name, "zw", "zhangwei"} {
 			p, err := cs.List(b.As("admin"), customer.Filter{Query: q})
 			if err != nil || len(p.Items) != 0 {
-				t.Errorf("search %s after erasure found %d: %v", q[:3], len(p.Items), err)
+				t.Errorf("search %.3s after erasure found %d: %v", q, len(p.Items), err)
 			}
 		}
 		if _, err := s.File(ctx, privacy.NewRequest{Kind: privacy.KindErase, CustomerID: orig.ID}); err != nil {

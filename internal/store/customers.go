@@ -215,13 +215,13 @@ func (s *CustomerStore) CreateCustomer(ctx context.Context, c customer.Customer)
 	}
 	err = s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO customers (type, name, id_type, id_number, mobile, email, gender,
 		birth_date, address, region_code, org_id, owner_id, level, aum, risk_level, risk_assessed_at, industry,
-		registered_capital, status, created_at, updated_at, id_number_bidx, mobile_bidx, name_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+		registered_capital, status, created_at, updated_at, id_number_bidx, mobile_bidx, name_key, name_pinyin)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
 		RETURNING id`,
 		c.Type, c.Name, c.IDType, sealed.IDNumber, sealed.Mobile, sealed.Email, c.Gender, c.BirthDate, sealed.Address,
 		c.RegionCode, c.OrgID, c.OwnerID, c.Level, c.AUM, c.RiskLevel, c.RiskAssessedAt, c.Industry, c.RegisteredCapital,
 		c.Status, c.CreatedAt, c.UpdatedAt, k.BlindIndex(vault.IndexIDNumber, c.IDNumber),
-		k.BlindIndex(vault.IndexMobile, c.Mobile), search.NameKey(c.Name)).Scan(&c.ID)
+		k.BlindIndex(vault.IndexMobile, c.Mobile), search.NameKey(c.Name), search.NamePinyin(c.Name)).Scan(&c.ID)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return customer.Customer{}, conflict("a customer with this %s already exists", c.IDType)
@@ -244,9 +244,10 @@ func (s *CustomerStore) UpdateCustomer(ctx context.Context, c customer.Customer)
 	}
 	res, err := s.db.writer(ctx).ExecContext(ctx, `UPDATE customers SET name = $1, mobile = $2, email = $3, gender = $4,
 		birth_date = $5, address = $6, org_id = $7, owner_id = $8, industry = $9, registered_capital = $10,
-		updated_at = $11, mobile_bidx = $12, name_key = $13 WHERE id = $14`,
+		updated_at = $11, mobile_bidx = $12, name_key = $13, name_pinyin = $15 WHERE id = $14`,
 		c.Name, sealed.Mobile, sealed.Email, c.Gender, c.BirthDate, sealed.Address, c.OrgID, c.OwnerID, c.Industry,
-		c.RegisteredCapital, c.UpdatedAt, k.BlindIndex(vault.IndexMobile, c.Mobile), search.NameKey(c.Name), c.ID)
+		c.RegisteredCapital, c.UpdatedAt, k.BlindIndex(vault.IndexMobile, c.Mobile), search.NameKey(c.Name), c.ID,
+		search.NamePinyin(c.Name))
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("update customer %d: %w", c.ID, err)
 	}

@@ -198,7 +198,7 @@ func (s *IdentityStore) attachProvenance(ctx context.Context, found map[int64]*i
 // createColumns are the columns a created customer is inserted with.
 const createColumns = "type, name, id_type, id_number, mobile, email, gender, birth_date, address, region_code, " +
 	"org_id, owner_id, level, aum, risk_level, risk_assessed_at, industry, registered_capital, status, created_at, " +
-	"updated_at, id_number_bidx, mobile_bidx, name_key"
+	"updated_at, id_number_bidx, mobile_bidx, name_key, name_pinyin"
 
 // ApplyPlan implements identity.Store.
 func (s *IdentityStore) ApplyPlan(ctx context.Context, p *identity.Plan) error {
@@ -262,7 +262,7 @@ func (s *IdentityStore) insertCreates(ctx context.Context, q querier, p *identit
 		rows = append(rows, []any{x.Type, x.Name, x.IDType, c.Sealed.IDNumber, c.Sealed.Mobile, c.Sealed.Email,
 			x.Gender, x.BirthDate, c.Sealed.Address, x.RegionCode, x.OrgID, x.OwnerID, x.Level, x.AUM, x.RiskLevel,
 			x.RiskAssessedAt, x.Industry, x.RegisteredCapital, x.Status, x.CreatedAt.UTC(), x.UpdatedAt.UTC(),
-			c.Sealed.IDNumberIndex, c.Sealed.MobileIndex, c.NameKey})
+			c.Sealed.IDNumberIndex, c.Sealed.MobileIndex, c.NameKey, search.NamePinyin(x.Name)})
 		refs[x.IDType+"\x00"+c.Sealed.IDNumberIndex] = c.Ref
 	}
 	var err error
@@ -316,10 +316,11 @@ func (s *IdentityStore) writeUpdates(ctx context.Context, q querier, updates []i
 		_, err := q.ExecContext(ctx, `UPDATE customers SET name = $1, id_type = $2, id_number = $3, id_number_bidx = $4,
 			mobile = $5, mobile_bidx = $6, email = $7, gender = $8, birth_date = $9, address = $10, region_code = $11,
 			org_id = $12, owner_id = $13, risk_level = $14, risk_assessed_at = $15, industry = $16,
-			registered_capital = $17, updated_at = $18, name_key = $19 WHERE id = $20`,
+			registered_capital = $17, updated_at = $18, name_key = $19, name_pinyin = $21 WHERE id = $20`,
 			c.Name, c.IDType, u.Sealed.IDNumber, u.Sealed.IDNumberIndex, u.Sealed.Mobile, u.Sealed.MobileIndex,
 			u.Sealed.Email, c.Gender, c.BirthDate, u.Sealed.Address, c.RegionCode, c.OrgID, c.OwnerID, c.RiskLevel,
-			c.RiskAssessedAt, c.Industry, c.RegisteredCapital, c.UpdatedAt.UTC(), search.NameKey(c.Name), c.ID)
+			c.RiskAssessedAt, c.Industry, c.RegisteredCapital, c.UpdatedAt.UTC(), search.NameKey(c.Name), c.ID,
+			search.NamePinyin(c.Name))
 		if err != nil {
 			if isUniqueViolation(err) {
 				return kehu.Errorf(kehu.ECONFLICT, "customer %d: the identity document belongs to another customer", c.ID)

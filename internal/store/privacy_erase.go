@@ -154,11 +154,13 @@ func (s *PrivacyStore) EraseCustomer(ctx context.Context, e privacy.Erasure) err
 	}{
 		{`UPDATE customers SET name = $1, id_number = $2, mobile = $3, email = $4, address = $5, gender = '',
 			birth_date = $6, region_code = $7, id_number_bidx = $8, mobile_bidx = $9, status = $10, erased_at = $11,
-			retained_for = $12, retained_until = $13, updated_at = $11, name_key = $15 WHERE id = $14`,
-			// name_key follows the new name, so the old name's pinyin finds nothing.
+			retained_for = $12, retained_until = $13, updated_at = $11, name_key = $15, name_pinyin = $16 WHERE id = $14`,
+			// name_key and name_pinyin follow the new name, so the old name's
+			// pinyin finds nothing.
 			[]any{erasedName, empty[0], empty[1], empty[2], empty[3], birth, region,
 				fmt.Sprintf("erased:%d", e.CustomerID), k.BlindIndex(vault.IndexMobile, ""), customer.StatusErased, at,
-				e.RetainedFor, e.RetainedUntil, e.CustomerID, search.NameKey(erasedName)}},
+				e.RetainedFor, e.RetainedUntil, e.CustomerID, search.NameKey(erasedName),
+				search.NamePinyin(erasedName)}},
 		// Tags go with their reasons (an emotion tag's reason is what the
 		// customer complained about), the contact preferences with their
 		// note, and every interaction keeps only its channel, purpose,

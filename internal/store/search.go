@@ -22,7 +22,7 @@ type searchClass struct {
 	rank  int
 	cond  string // SQL condition, "?" for each of args
 	args  []any
-	order string // sort column ("c.name", "c.name_key"), "" for id order
+	order string // sort column ("c.name", "c.name_key", "c.name_pinyin"), "" for id order
 }
 
 // Search ranks. Exact identifiers first, then names.
@@ -30,6 +30,7 @@ const (
 	rankExact = 1 + iota
 	rankNamePrefix
 	rankInitials
+	rankPinyin
 	rankContains
 )
 
@@ -70,6 +71,10 @@ func searchClasses(d Dialect, k *vault.Keyring, q search.Query) []searchClass {
 	for _, p := range q.Initials {
 		out = append(out, searchClass{rank: rankInitials, cond: d.Prefix("c.name_key"),
 			args: []any{p, p + "\U0010FFFF"}, order: "c.name_key"})
+	}
+	if q.Pinyin != "" {
+		out = append(out, searchClass{rank: rankPinyin, cond: d.Prefix("c.name_pinyin"),
+			args: []any{q.Pinyin, q.Pinyin + "\U0010FFFF"}, order: "c.name_pinyin"})
 	}
 	return out
 }
@@ -217,7 +222,8 @@ func (s *CustomerStore) search(ctx context.Context, k *vault.Keyring, f customer
 }
 
 // classWhere is base plus class i, minus every earlier class of a lower
-// rank (coalesce: a NULL name_key must not hide a row from a later class).
+// rank (coalesce: a NULL name_key or name_pinyin must not hide a row from a
+// later class).
 func (s *CustomerStore) classWhere(base where, classes []searchClass, i int) where {
 	w := where{conds: slices.Clone(base.conds), args: slices.Clone(base.args)}
 	w.add(classes[i].cond, classes[i].args...)
@@ -252,7 +258,7 @@ func (s *CustomerStore) sortExpr(col string) string {
 
 // searchQuery reads up to n hits of one class in its order. The inner
 // query finds the ids from indexes alone — scope columns (org_id, owner_id)
-// sit in the search indexes beside name and name_key, grants and secondary
+// sit in the search indexes beside name, name_key and name_pinyin, grants and secondary
 // RMs are rowid lists — and only the page's rows are read from the table:
 // a common surname in a province is thousands of index entries but never
 // thousands of row reads.
@@ -300,26 +306,39 @@ func (e withExtra) Scan(dest ...any) error { return e.rows.Scan(append(dest, e.e
 // nameKeyBatch is how many customers one backfill transaction updates.
 const nameKeyBatch = 2000
 
-// BackfillNameKeys computes customers.name_key where it is NULL: rows from
-// before migration 0010, or written by a writer that did not set it. Each
-// batch commits on its own, so a killed run continues where it stopped; on a
-// database with every key set it is one index probe. Migrate calls it.
+// nameKeys are the search keys computed in Go from customers.name.
+var nameKeys = []struct {
+	column string
+	of     func(string) string
+}{{"name_key", search.NameKey}, {"name_pinyin", search.NamePinyin}}
+
+// BackfillNameKeys computes customers.name_key and customers.name_pinyin
+// where they are NULL: rows from before migrations 0010 and 0014, or written
+// by a writer that did not set them. Each batch commits on its own, so a
+// killed run continues where it stopped; on a database with every key set it
+// is one index probe per key. Migrate calls it.
 func (db *DB) BackfillNameKeys(ctx context.Context) (int64, error) {
 	var done int64
-	for {
-		n, err := db.backfillNameKeyBatch(ctx)
-		done += n
-		if err != nil || n < nameKeyBatch {
-			return done, err
+	for _, k := range nameKeys {
+		for {
+			n, err := db.backfillNameKeyBatch(ctx, k.column, k.of)
+			done += n
+			if err != nil {
+				return done, err
+			}
+			if n < nameKeyBatch {
+				break
+			}
 		}
 	}
+	return done, nil
 }
 
-func (db *DB) backfillNameKeyBatch(ctx context.Context) (int64, error) {
+func (db *DB) backfillNameKeyBatch(ctx context.Context, column string, of func(string) string) (int64, error) {
 	var n int64
 	err := db.WithTx(ctx, func(ctx context.Context) error {
 		q := db.writer(ctx)
-		rows, err := q.QueryContext(ctx, "SELECT id, name FROM customers WHERE name_key IS NULL ORDER BY id LIMIT $1", nameKeyBatch)
+		rows, err := q.QueryContext(ctx, "SELECT id, name FROM customers WHERE "+column+" IS NULL ORDER BY id LIMIT $1", nameKeyBatch)
 		if err != nil {
 			return err
 		}
@@ -341,7 +360,7 @@ func (db *DB) backfillNameKeyBatch(ctx context.Context) (int64, error) {
 			return err
 		}
 		for _, r := range todo {
-			if _, err := q.ExecContext(ctx, "UPDATE customers SET name_key = $1 WHERE id = $2", search.NameKey(r.name), r.id); err != nil {
+			if _, err := q.ExecContext(ctx, "UPDATE customers SET "+column+" = $1 WHERE id = $2", of(r.name), r.id); err != nil {
 				return err
 			}
 		}
@@ -349,7 +368,7 @@ func (db *DB) backfillNameKeyBatch(ctx context.Context) (int64, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("backfill name keys: %w", err)
+		return 0, fmt.Errorf("backfill %s: %w", column, err)
 	}
 	return n, nil
 }

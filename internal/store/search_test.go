@@ -10,8 +10,9 @@ import (
 	"kehu/internal/store"
 )
 
-// TestMigrateBackfillsNameKeys checks customers without a name key (rows
-// from before migration 0010, or a writer that forgot it) get one when
+// TestMigrateBackfillsNameKeys checks customers without a name key or full
+// pinyin (rows from before migrations 0010 and 0014, or a writer that forgot
+// them) get them when
 // Migrate runs, in batches, and that a second run has nothing to do.
 func TestMigrateBackfillsNameKeys(t *testing.T) {
 	eachEngineRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
@@ -27,23 +28,27 @@ func TestMigrateBackfillsNameKeys(t *testing.T) {
 				"", nil, 1, nil, 0, nil, "active", bulkNow, bulkNow))
 		}
 		must(t, l.Close())
-		var missing int
+		var missing, noPinyin int
 		must(t, raw.QueryRow("SELECT count(*) FROM customers WHERE name_key IS NULL").Scan(&missing))
-		if missing != n {
-			t.Fatalf("%d customers without a key before the backfill, want %d", missing, n)
+		must(t, raw.QueryRow("SELECT count(*) FROM customers WHERE name_pinyin IS NULL").Scan(&noPinyin))
+		if missing != n || noPinyin != n {
+			t.Fatalf("%d customers without a key and %d without pinyin before the backfill, want %d", missing, noPinyin, n)
 		}
 		_, err = db.Migrate(ctx)
 		must(t, err)
-		rows, err := raw.Query("SELECT name, name_key FROM customers")
+		rows, err := raw.Query("SELECT name, name_key, name_pinyin FROM customers")
 		must(t, err)
 		defer rows.Close()
 		count := 0
 		for rows.Next() {
 			var name string
-			var key sql.NullString
-			must(t, rows.Scan(&name, &key))
+			var key, py sql.NullString
+			must(t, rows.Scan(&name, &key, &py))
 			if !key.Valid || key.String != search.NameKey(name) {
 				t.Fatalf("%s: key %v, want %q", name, key, search.NameKey(name))
+			}
+			if !py.Valid || py.String != search.NamePinyin(name) {
+				t.Fatalf("%s: pinyin %v, want %q", name, py, search.NamePinyin(name))
 			}
 			count++
 		}

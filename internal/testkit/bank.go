@@ -36,7 +36,8 @@ type Bank struct {
 	Audit                                        *audit.Log
 	HeadOffice, Province, City, OutletA, OutletB org.Org
 	// Users by username: admin, hq_marketing, hq_compliance, hq_callcenter,
-	// branch_manager (city), teller_a, lobby_a, rm_a, rm_a2, teller_b, rm_b.
+	// branch_manager (city), teller_a, lobby_a, rm_a, rm_a2, teller_b, rm_b,
+	// hq_steward (data_steward), hq_integration (integration).
 	Users map[string]auth.User
 	// Customers: a1, a2 (outlet A, owned by rm_a), a3 (outlet A, owned by
 	// rm_a2), b1 (outlet B, owned by rm_b), corp_a (corporate at outlet A, rm_a).
@@ -83,6 +84,8 @@ func NewBank(t testing.TB, db *store.DB) *Bank {
 		{"lobby_a", access.LobbyManager, b.OutletA}, {"rm_a", access.RelationshipMgr, b.OutletA},
 		{"rm_a2", access.RelationshipMgr, b.OutletA}, {"teller_b", access.Teller, b.OutletB},
 		{"rm_b", access.RelationshipMgr, b.OutletB},
+		// Added last so the users above keep their ids.
+		{"hq_steward", access.DataSteward, b.HeadOffice}, {"hq_integration", access.Integration, b.HeadOffice},
 	} {
 		created, err := as.AddUser(ctx, auth.NewUser{Username: u.name, Password: Password, Role: u.role, OrgID: u.org.ID})
 		if err != nil {

@@ -39,6 +39,8 @@ func MaskableFields() []string { return append([]string(nil), maskable...) }
 //     names are masked.
 //   - Compliance auditors and administrators see masked values like
 //     everyone else; an auditor who needs a value unmasks it, on the record.
+//   - Data stewards see names (to review duplicates), integration accounts
+//     nothing (they cannot read customers anyway).
 //   - Account numbers are masked for everyone: the last four digits are how
 //     staff and customers refer to an account.
 var policy = map[string]map[string]Visibility{
@@ -50,6 +52,12 @@ var policy = map[string]map[string]Visibility{
 	access.MarketingOperator: {},
 	access.ComplianceAuditor: {"name": Clear},
 	access.Admin:             {"name": Clear},
+	// A data steward compares suspected duplicates by name, like a branch
+	// manager reviewing them; everything else stays masked.
+	access.DataSteward: {"name": Clear},
+	// An integration account reads no customer at all; named so the policy
+	// lists every role, and empty so it would see nothing in clear.
+	access.Integration: {},
 }
 
 // ShowsClear reports whether role sees field in clear on a customer the

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"kehu/internal/access"
 	"kehu/internal/auth"
-
 	"kehu/internal/i18n"
 	"kehu/internal/kehu"
 )
@@ -97,6 +97,13 @@ func (s *server) finishLogin(w http.ResponseWriter, r *http.Request, lv loginVie
 	// The session cookie lives as long as the browser; the server enforces
 	// the idle and absolute timeouts on every request.
 	s.setCookie(w, s.sessionCookie(), token, 0)
+	if lv.Next == "/customers" {
+		// The default landing page; a role without customers (an
+		// integration account) lands on its first page instead.
+		if _, a, err := s.Auth.Authenticate(r.Context(), token); err == nil && !access.Can(a.Role, access.CustomerRead) {
+			lv.Next = navFor(a.Role)[0].Href
+		}
+	}
 	http.Redirect(w, r, lv.Next, http.StatusSeeOther)
 }
 

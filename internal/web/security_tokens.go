@@ -18,6 +18,8 @@ var tokenPermissions = []access.Permission{
 	access.CustomerRead, access.CustomerWrite, access.CustomerUnmask, access.CustomerTransfer,
 	access.OrgRead, access.AuditRead, access.MarketingWrite, access.PrivacyManage, access.UserManage,
 	access.AccessApprove, access.AccessReview, access.BreakGlass,
+	// A source system's integration account feeds Kehu with these.
+	access.DataIngest, access.DataImport,
 }
 
 // defaultTokenDays is the expiry the create form proposes; maxTokenDays the

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"kehu/internal/access"
 	"kehu/internal/access/entitlement"
 	"kehu/internal/account"
 	"kehu/internal/audit"
@@ -154,7 +155,13 @@ func (s *server) routes() http.Handler {
 // home sends a signed-in user to their first page and others to the login.
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	if st := stateOf(r); st.signedIn {
-		http.Redirect(w, r, "/customers", http.StatusSeeOther)
+		// A role without customers (an integration account) starts at
+		// its first page instead of a 403.
+		to := "/customers"
+		if !access.Can(st.actor.Role, access.CustomerRead) {
+			to = navFor(st.actor.Role)[0].Href
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
