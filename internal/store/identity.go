@@ -306,7 +306,7 @@ func (s *IdentityStore) insertWithIDs(ctx context.Context, q querier, p *identit
 		rows[i] = append([]any{id}, rows[i]...)
 		p.IDs[p.Creates[i].Ref] = id
 	}
-	return insertRows(ctx, s.db.dialect, q, "INSERT INTO customers (id, "+createColumns+")", "", 25, rows)
+	return insertRows(ctx, s.db.dialect, q, "INSERT INTO customers (id, "+createColumns+")", "", 26, rows)
 }
 
 // writeUpdates stores the changed customers, sealed as the plan carries them.
