@@ -17,11 +17,11 @@ import (
 	"kehu/internal/vault"
 )
 
-// Run statuses of a measurement.
+// Run statuses of a measurement (a kehu batch run).
 const (
-	RunRunning = "running"
-	RunDone    = "done"
-	RunFailed  = "failed"
+	RunRunning = kehu.RunRunning
+	RunDone    = kehu.RunDone
+	RunFailed  = kehu.RunFailed
 )
 
 // Run is one data-quality measurement.
@@ -153,7 +153,6 @@ const (
 	examplesPerCell = 3  // invalid examples per organisation and field
 	keepRuns        = 30 // runs whose results are kept
 	progressEvery   = 50_000
-	staleAfter      = 10 * time.Minute
 )
 
 // Measure runs a measurement now and waits for it: the nightly job and the
@@ -193,11 +192,8 @@ func (q *Quality) Wait() { q.wg.Wait() }
 
 func (q *Quality) begin(ctx context.Context, trigger string) (Run, error) {
 	now := q.clock.Now()
-	r := Run{Trigger: trigger, Status: RunRunning, StartedAt: now, HeartbeatAt: now}
-	if a, ok := kehu.ActorFrom(ctx); ok && a.UserID != 0 {
-		r.StartedBy = &a.UserID
-	}
-	return q.store.StartRun(ctx, r, now.Add(-staleAfter))
+	r := Run{Trigger: trigger, Status: RunRunning, StartedBy: kehu.RunStarter(ctx), StartedAt: now, HeartbeatAt: now}
+	return q.store.StartRun(ctx, r, now.Add(-kehu.RunStaleAfter))
 }
 
 // execute measures every table and records how the run ended, also when the
@@ -206,16 +202,11 @@ func (q *Quality) execute(ctx context.Context, run Run) (Run, error) {
 	results, err := q.measure(ctx, &run)
 	end := context.WithoutCancel(ctx)
 	now := q.clock.Now()
-	run.FinishedAt, run.Status = &now, RunDone
 	if err == nil {
 		err = q.tx.WithTx(end, func(ctx context.Context) error { return q.store.SaveResults(ctx, run.ID, results, keepRuns) })
 	}
-	if err != nil {
-		run.Status, run.Error = RunFailed, "internal error; see the server log"
-		if errors.Is(err, context.Canceled) {
-			run.Error = "stopped: the server shut down"
-		}
-	}
+	run.FinishedAt = &now
+	run.Status, run.Error = kehu.RunOutcome(err)
 	ferr := q.store.FinishRun(end, run.ID, run.Status, now, run.RowsScanned, run.Error)
 	entry := audit.Entry{Action: ActionQualityRun, Object: fmt.Sprintf("quality_run:%d", run.ID), Count: int(run.RowsScanned),
 		Reason: run.Trigger}

@@ -236,13 +236,15 @@ func scanQualityRun(row interface{ Scan(...any) error }) (governance.Run, error)
 	return r, err
 }
 
-// StartRun implements governance.QualityStore (see startRun).
+// StartRun implements governance.QualityStore: a measurement that finds no
+// live run abandons the dead ones (it starts afresh, never resumes).
 func (s *GovernanceStore) StartRun(ctx context.Context, r governance.Run, staleBefore time.Time) (governance.Run, error) {
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		return startRun(ctx, s.db, 7340010, "quality_runs", staleBefore, func(q querier) error {
-			return q.QueryRowContext(ctx, `INSERT INTO quality_runs (trigger, status, started_by, started_at, heartbeat_at)
-				VALUES ($1, $2, $3, $4, $5) RETURNING id`, r.Trigger, r.Status, r.StartedBy, r.StartedAt, r.HeartbeatAt).Scan(&r.ID)
-		})
+	err := qualityRuns.claim(ctx, s.db, staleBefore, func(ctx context.Context, q querier) error {
+		if err := qualityRuns.abandon(ctx, q); err != nil {
+			return err
+		}
+		return q.QueryRowContext(ctx, `INSERT INTO quality_runs (trigger, status, started_by, started_at, heartbeat_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, r.Trigger, r.Status, r.StartedBy, r.StartedAt, r.HeartbeatAt).Scan(&r.ID)
 	})
 	return r, err
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"kehu/internal/kehu"
 	"kehu/internal/level"
 )
 
@@ -410,34 +409,6 @@ func (s *LevelStore) StartRun(ctx context.Context, r level.Run, staleBefore time
 			r.StartedAt, r.HeartbeatAt).Scan(&r.ID)
 	})
 	return r, err
-}
-
-// startRun refuses a new run of table while another's heartbeat is newer
-// than staleBefore, marks older running rows failed (their process died),
-// and calls insert.
-func startRun(ctx context.Context, db *DB, lockKey int64, table string, staleBefore time.Time, insert func(querier) error) error {
-	q := db.writer(ctx)
-	if db.dialect.IsPostgres() {
-		if _, err := q.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey); err != nil {
-			return fmt.Errorf("lock %s: %w", table, err)
-		}
-	}
-	var live int
-	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE status = 'running' AND heartbeat_at >= $1",
-		staleBefore).Scan(&live); err != nil {
-		return fmt.Errorf("%s: %w", table, err)
-	}
-	if live > 0 {
-		return kehu.Errorf(kehu.ECONFLICT, "a run is already in progress; wait for it to finish")
-	}
-	if _, err := q.ExecContext(ctx, "UPDATE "+table+" SET status = 'failed', error = 'abandoned: no progress', "+
-		"finished_at = heartbeat_at WHERE status = 'running'"); err != nil {
-		return fmt.Errorf("%s: %w", table, err)
-	}
-	if err := insert(q); err != nil {
-		return fmt.Errorf("start %s: %w", table, err)
-	}
-	return nil
 }
 
 // ProgressRun implements level.Store.
