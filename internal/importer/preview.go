@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"kehu/internal/access"
+	"kehu/internal/identity"
 	"kehu/internal/kehu"
 	"kehu/internal/vault"
 )
@@ -49,7 +50,28 @@ type PreviewRow struct {
 	Cells    []string  `json:"cells"`
 	OK       bool      `json:"ok"`
 	Problems []Problem `json:"problems"`
+	// Repeats names an earlier row of the file this one repeats; nil when
+	// none. A repeated key is also a problem (the import rejects the row,
+	// keeping the first); a repeated identity document is not (the two
+	// records resolve to one customer, the first creating it).
+	Repeats *Repeat `json:"repeats"`
 }
+
+// Repeat is an earlier row of the same file with the same subject.
+type Repeat struct {
+	// Line is the first row with the same key or document.
+	Line int64 `json:"line"`
+	// By is RepeatKey (the same subject key: source_id for customers,
+	// account number, holding, reference …) or RepeatIdentity (customers:
+	// the same identity document under another source_id).
+	By string `json:"by"`
+}
+
+// Why a preview row repeats an earlier one.
+const (
+	RepeatKey      = "key"
+	RepeatIdentity = "identity"
+)
 
 // pendingTTL is how long an upload waits for its import to be started.
 const pendingTTL = 24 * time.Hour
@@ -212,6 +234,10 @@ func (s *Service) preview(ctx context.Context, id string, meta pending, kind, so
 	if scope, err := s.customers.WriteScope(ctx, access.DataImport); err == nil && !scope.Unrestricted() {
 		pr.orgInScope = func(o OrgRef) bool { return scope.Allows(o.ID, o.Path, nil) }
 	}
+	// Rows repeated inside the file are found as the import finds them: the
+	// subject key of each valid row, and for customers the identity
+	// document (type and blind index), each remembered at its first line.
+	keys, docs := map[string]int64{}, map[string]int64{}
 	for len(p.Rows) < PreviewRows {
 		row, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -223,8 +249,14 @@ func (s *Service) preview(ctx context.Context, id string, meta pending, kind, so
 		}
 		out := PreviewRow{Line: row.Line, Cells: maskCells(kind, m, row.Cells), Problems: []Problem{}}
 		if len(p.Missing) == 0 {
-			if res := pr.parse(row, m, len(p.Header)); len(res.problems) > 0 {
+			res := pr.parse(row, m, len(p.Header))
+			if len(res.problems) > 0 {
 				out.Problems = res.problems
+			} else {
+				out.Repeats = repeatOf(res, keys, docs)
+				if out.Repeats != nil && out.Repeats.By == RepeatKey {
+					out.Problems = []Problem{{Column: duplicateColumn[kind], Reason: duplicateReason(out.Repeats.Line)}}
+				}
 			}
 		}
 		out.OK = len(out.Problems) == 0 && len(p.Missing) == 0
@@ -257,4 +289,27 @@ func maskCells(kind string, m Mapping, cells []string) []string {
 		out[i] = truncate(c, 60)
 	}
 	return out
+}
+
+// repeatOf reports whether a valid row repeats an earlier one of the
+// preview, by subject key first (the import rejects it) and then, for a
+// customer, by identity document (the import resolves both to one
+// customer), and remembers the row's key and document otherwise.
+func repeatOf(res parsed, keys, docs map[string]int64) *Repeat {
+	if res.key != "" {
+		if at, ok := keys[res.key]; ok {
+			return &Repeat{Line: at, By: RepeatKey}
+		}
+		keys[res.key] = res.line
+	}
+	in, ok := res.rec.(identity.Incoming)
+	if !ok || in.Sealed.IDNumberIndex == "" {
+		return nil
+	}
+	doc := in.Customer.IDType + "\x00" + in.Sealed.IDNumberIndex
+	if at, ok := docs[doc]; ok {
+		return &Repeat{Line: at, By: RepeatIdentity}
+	}
+	docs[doc] = res.line
+	return nil
 }
