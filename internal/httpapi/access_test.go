@@ -212,6 +212,9 @@ func customerProbes(t *testing.T, e *env) map[string]probe {
 	for k, v := range governanceProbes(t, e) {
 		m[k] = v
 	}
+	for k, v := range policyProbes() {
+		m[k] = v
+	}
 	return m
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"kehu/internal/access"
 	"kehu/internal/policy"
 	"kehu/internal/store"
 	"kehu/internal/suitability"
@@ -129,4 +130,14 @@ func TestPolicyAPI(t *testing.T) {
 			t.Errorf("deferred: %+v", d)
 		}
 	})
+}
+
+// policyProbes are the scope matrix's probes of the policy routes that name
+// a customer in the path.
+func policyProbes() map[string]probe {
+	return map[string]probe{
+		"GET /api/v1/customers/{id}/suitability": {access.CustomerRead, func(e *env, s session, cid int64) call {
+			return call{method: "GET", path: "/api/v1/customers/" + id(cid) + "/suitability", token: s.token}
+		}},
+	}
 }
