@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"time"
@@ -74,49 +73,38 @@ func ensureTagCatalogue(ctx context.Context, db *store.DB) error {
 // job runs the same). It resumes a run that died unless --restart; --json
 // prints the run as one JSON object.
 func runTags(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "recompute" {
-		return usageError{"tags: want `kehu tags recompute --db URL [--json] [--restart] [--batch N]`"}
-	}
-	fs := flags(e, "tags recompute")
-	dbURL := dbFlag(fs)
-	keysFile := keysFlag(fs)
-	asJSON := fs.Bool("json", false, "print the run as one JSON object")
-	restart := fs.Bool("restart", false, "start afresh instead of resuming an unfinished run")
-	batch := fs.Int("batch", tag.DefaultBatch, "customers per batch (each batch commits with the run's progress)")
-	if err := parse(e, fs, args[1:]); err != nil {
-		return err
-	}
-	if *batch < 1 || *batch > 50_000 {
-		return usageError{"tags recompute: --batch must be between 1 and 50000"}
-	}
-	db, err := openKeyedDB(ctx, e, *dbURL, *keysFile, true, func(msg string) { fmt.Fprintln(e.stderr, msg) })
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	clock := kehu.SystemClock{}
-	trail := audit.NewLog(db.Audit(), db, clock)
-	customers := customer.NewService(customer.Deps{Store: db.Customers(), Clock: clock, Audit: trail, Tx: db})
-	svc := tag.NewService(tag.Deps{Store: db.Tags(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
-	start := time.Now()
-	next := int64(100_000)
-	run, err := svc.RecomputeBank(ctx, tag.RunOptions{Trigger: "cli", Restart: *restart, BatchSize: *batch}, func(r tag.Run) {
-		if !*asJSON && r.Customers >= next {
-			fmt.Fprintf(e.stderr, "… %d customers (%.0f s)\n", r.Customers, time.Since(start).Seconds())
-			next += 100_000
-		}
-	})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(run)
-	}
-	resumed := ""
-	if run.Resumed {
-		resumed = " (resumed run)"
-	}
-	fmt.Fprintf(e.stdout, "computed tags of %d customers%s: %d added, %d removed, %d reasons updated in %.1f s\n",
-		run.Customers, resumed, run.Added, run.Removed, run.Changed, time.Since(start).Seconds())
-	return nil
+	var restart bool
+	var batch int
+	return batchCommand[tag.Run]{name: "tags", verb: "recompute", flagsUsage: " [--restart] [--batch N]",
+		flags: func(fs *flag.FlagSet) func() error {
+			fs.BoolVar(&restart, "restart", false, "start afresh instead of resuming an unfinished run")
+			fs.IntVar(&batch, "batch", tag.DefaultBatch, "customers per batch (each batch commits with the run's progress)")
+			return func() error {
+				if batch < 1 || batch > 50_000 {
+					return usageError{"tags recompute: --batch must be between 1 and 50000"}
+				}
+				return nil
+			}
+		},
+		run: func(ctx context.Context, e env, b batchDeps, quiet bool) (tag.Run, error) {
+			svc := tag.NewService(tag.Deps{Store: b.db.Tags(), Customers: b.customers, Clock: b.clock, Audit: b.trail,
+				Tx: b.db})
+			start := time.Now()
+			next := int64(100_000)
+			return svc.RecomputeBank(ctx, tag.RunOptions{Trigger: "cli", Restart: restart, BatchSize: batch}, func(r tag.Run) {
+				if !quiet && r.Customers >= next {
+					fmt.Fprintf(e.stderr, "… %d customers (%.0f s)\n", r.Customers, time.Since(start).Seconds())
+					next += 100_000
+				}
+			})
+		},
+		summary: func(run tag.Run, took time.Duration) string {
+			resumed := ""
+			if run.Resumed {
+				resumed = " (resumed run)"
+			}
+			return fmt.Sprintf("computed tags of %d customers%s: %d added, %d removed, %d reasons updated in %.1f s",
+				run.Customers, resumed, run.Added, run.Removed, run.Changed, took.Seconds())
+		},
+	}.main(ctx, e, args)
 }

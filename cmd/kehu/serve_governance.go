@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -113,75 +112,33 @@ func (l levelExplainer) Explain(ctx context.Context, customerID int64) (c360.Lev
 // runLevels is `kehu levels recompute`: every customer's level under the
 // active rule, as the nightly job does.
 func runLevels(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "recompute" {
-		return usageError{"levels: want `kehu levels recompute --db URL [--json]`"}
-	}
-	fs := flags(e, "levels recompute")
-	dbURL := dbFlag(fs)
-	keysFile := keysFlag(fs)
-	asJSON := fs.Bool("json", false, "print the run as one JSON object")
-	if err := parse(e, fs, args[1:]); err != nil {
-		return err
-	}
-	g, closeDB, err := openGovernance(ctx, e, *dbURL, *keysFile)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	began := time.Now()
-	run, err := g.levels.RecomputeAll(ctx, level.TriggerCLI)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(run)
-	}
-	fmt.Fprintf(e.stdout, "levels of %d customers recomputed under rule version %d in %s: %d changed\n",
-		run.Customers, run.RuleVersion, time.Since(began).Round(time.Millisecond), run.Changed)
-	return nil
+	return batchCommand[level.Run]{name: "levels", verb: "recompute",
+		run: func(ctx context.Context, _ env, b batchDeps, _ bool) (level.Run, error) {
+			return governanceFor(ctx, b).levels.RecomputeAll(ctx, level.TriggerCLI)
+		},
+		summary: func(run level.Run, took time.Duration) string {
+			return fmt.Sprintf("levels of %d customers recomputed under rule version %d in %s: %d changed",
+				run.Customers, run.RuleVersion, took.Round(time.Millisecond), run.Changed)
+		},
+	}.main(ctx, e, args)
 }
 
 // runQuality is `kehu quality measure`: the data-quality measurement.
 func runQuality(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "measure" {
-		return usageError{"quality: want `kehu quality measure --db URL [--json]`"}
-	}
-	fs := flags(e, "quality measure")
-	dbURL := dbFlag(fs)
-	keysFile := keysFlag(fs)
-	asJSON := fs.Bool("json", false, "print the run as one JSON object")
-	if err := parse(e, fs, args[1:]); err != nil {
-		return err
-	}
-	g, closeDB, err := openGovernance(ctx, e, *dbURL, *keysFile)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	began := time.Now()
-	run, err := g.quality.Measure(ctx, "cli")
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(run)
-	}
-	fmt.Fprintf(e.stdout, "data quality measured over %d rows in %s (run %d)\n", run.RowsScanned,
-		time.Since(began).Round(time.Millisecond), run.ID)
-	return nil
+	return batchCommand[governance.Run]{name: "quality", verb: "measure",
+		run: func(ctx context.Context, _ env, b batchDeps, _ bool) (governance.Run, error) {
+			return governanceFor(ctx, b).quality.Measure(ctx, "cli")
+		},
+		summary: func(run governance.Run, took time.Duration) string {
+			return fmt.Sprintf("data quality measured over %d rows in %s (run %d)", run.RowsScanned,
+				took.Round(time.Millisecond), run.ID)
+		},
+	}.main(ctx, e, args)
 }
 
-// openGovernance opens the keyed database (the measurement opens encrypted
-// fields) and wires the governance services for a command.
-func openGovernance(ctx context.Context, e env, dbURL, keysFile string) (*governanceSet, func(), error) {
-	db, err := openKeyedDB(ctx, e, dbURL, keysFile, true, func(msg string) { fmt.Fprintln(e.stderr, msg) })
-	if err != nil {
-		return nil, nil, err
-	}
-	clock := kehu.SystemClock{}
-	trail := audit.NewLog(db.Audit(), db, clock)
-	customers := customer.NewService(customer.Deps{Store: db.Customers(), Clock: clock, Audit: trail, Tx: db})
+// governanceFor wires the governance services for a batch command.
+func governanceFor(ctx context.Context, b batchDeps) *governanceSet {
 	g := newGovernanceSet(ctx)
-	g.wire(db, clock, trail, customers, org.NewService(db.Orgs()), slog.New(slog.DiscardHandler))
-	return g, func() { db.Close() }, nil
+	g.wire(b.db, b.clock, b.trail, b.customers, org.NewService(b.db.Orgs()), slog.New(slog.DiscardHandler))
+	return g
 }
