@@ -339,57 +339,20 @@ func cmpErr(err, alt error) error {
 func fillable(survivor, merged customer.Customer) []string {
 	var out []string
 	for _, f := range MergeFields {
-		if fieldEmpty(survivor, f) && !fieldEmpty(merged, f) {
+		if fieldText(survivor, f) == "" && fieldText(merged, f) != "" {
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
-func fieldEmpty(c customer.Customer, field string) bool {
-	switch field {
-	case FieldMobile:
-		return c.Mobile == ""
-	case FieldEmail:
-		return c.Email == ""
-	case FieldAddress:
-		return c.Address == ""
-	case FieldGender:
-		return c.Gender == ""
-	case FieldBirthDate:
-		return c.BirthDate.IsZero()
-	case FieldRisk:
-		return c.RiskLevel == 0
-	case FieldIndustry:
-		return c.Industry == ""
-	case FieldRegisteredCapital:
-		return c.RegisteredCapital == 0
-	}
-	return false
-}
-
-// filled returns survivor with the fields copied from merged.
+// filled returns survivor with the fields copied from merged, as the merge
+// fills them; only the clear values matter here (the audit record's diff),
+// so the sealed forms are left out.
 func filled(survivor, merged customer.Customer, fields []string) customer.Customer {
 	out := survivor
 	for _, f := range fields {
-		switch f {
-		case FieldMobile:
-			out.Mobile = merged.Mobile
-		case FieldEmail:
-			out.Email = merged.Email
-		case FieldAddress:
-			out.Address = merged.Address
-		case FieldGender:
-			out.Gender = merged.Gender
-		case FieldBirthDate:
-			out.BirthDate = merged.BirthDate
-		case FieldRisk:
-			out.RiskLevel, out.RiskAssessedAt = merged.RiskLevel, merged.RiskAssessedAt
-		case FieldIndustry:
-			out.Industry = merged.Industry
-		case FieldRegisteredCapital:
-			out.RegisteredCapital = merged.RegisteredCapital
-		}
+		setField(&out, &Sealed{}, merged, Sealed{}, f)
 	}
 	return out
 }
