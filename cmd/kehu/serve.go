@@ -21,6 +21,7 @@ import (
 	"kehu/internal/nightly"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
+	"kehu/internal/segment"
 	"kehu/internal/store"
 	"kehu/internal/web"
 )
@@ -183,13 +184,16 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	if err != nil {
 		return nil, err
 	}
+	// Customer segments (docs/SEGMENTS.md).
+	segments := segment.NewService(segment.Deps{Store: db.Segments(), Customers: customers, Clock: clock, Audit: trail,
+		Tx: db, Tags: segment.TagCatalogue{Tags: svc360.tags}})
 	metrics := httpapi.NewMetrics()
 	api := httpapi.New(httpapi.Deps{Auth: authSvc, Customers: customers, Entitlements: entitlements, Orgs: orgs, Ready: db.Ping,
 		Logger: logger, Clock: clock, SecureCookies: secureCookies, Metrics: metrics,
 		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
-		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports})
+		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Segments: segments})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,

@@ -14,7 +14,8 @@ import (
 // customerBearing reports whether a route reads or changes customer data (or
 // the trail about it), and so must leave exactly one audit record per call.
 func customerBearing(pattern string) bool {
-	return strings.Contains(pattern, "/customers") || strings.Contains(pattern, "/audit") ||
+	return strings.HasPrefix(pattern, "GET /api/v1/segments/{id}/members") ||
+		strings.Contains(pattern, "/customers") || strings.Contains(pattern, "/audit") ||
 		strings.Contains(pattern, "/duplicates") || strings.Contains(pattern, "/merges") ||
 		strings.Contains(pattern, "/contact-policy/check")
 }
@@ -62,6 +63,9 @@ func TestEveryCustomerRouteAuditsOnce(t *testing.T) {
 			requests[k] = v
 		}
 		for k, v := range mergeAuditRequests(e, manager.token) {
+			requests[k] = v
+		}
+		for k, v := range segmentAuditRequests(t, e, rm.token) {
 			requests[k] = v
 		}
 		for k, v := range policyAuditRequests(t, e, auditor.token) {

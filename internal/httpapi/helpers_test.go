@@ -76,7 +76,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Ingest: b.IngestService(t, ingest.Config{}),
 		Merger: b.Merger(),
 		C360:   b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
-		Levels: e.levels, Dictionary: b.DictionaryService(), Quality: e.quality,
+		Levels: e.levels, Dictionary: b.DictionaryService(), Quality: e.quality, Segments: b.SegmentService(),
 		Imports: b.ImportService(t, importMaxBytes), // small, so the walk can send a file too large
 		Policy:  b.PolicyService(), Suitability: b.SuitabilityService(),
 	})

@@ -25,6 +25,7 @@ import (
 	"kehu/internal/policy"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
+	"kehu/internal/segment"
 	"kehu/internal/suitability"
 	"kehu/internal/tag"
 )
@@ -73,6 +74,9 @@ type Deps struct {
 	Levels     *level.Service
 	Dictionary *governance.Dictionary
 	Quality    *governance.Quality
+	// Segments serves customer segments (docs/SEGMENTS.md); nil answers 404
+	// on their routes.
+	Segments *segment.Service
 	// Policy is the contact policy and Suitability the suitability rule
 	// (docs/POLICY.md); nil answers 404 on their routes.
 	Policy      *policy.Service
