@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"kehu/internal/audit"
@@ -99,22 +98,8 @@ func (s *AuditStore) SearchRecords(ctx context.Context, f audit.Filter, limit in
 	if f.After.AfterID > 0 {
 		w.add("id < ?", f.After.AfterID)
 	}
-	args := append(w.args, limit)
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+auditColumns+" FROM audit_log"+w.sql()+
-		" ORDER BY id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("search audit: %w", err)
-	}
-	defer rows.Close()
-	var out []audit.Record
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("search audit: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return listWhere(ctx, s.db.reader(ctx), "audit records", "SELECT "+auditColumns+" FROM audit_log", w, "id DESC",
+		limit, scanAudit)
 }
 
 // EachRecord implements audit.Store, reading in batches by id so a long

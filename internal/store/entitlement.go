@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"kehu/internal/access/entitlement"
@@ -100,22 +99,8 @@ func (s *EntitlementStore) ListRequests(ctx context.Context, f entitlement.Reque
 	default:
 		w.add("r.status = ?", f.Status)
 	}
-	args := append(w.args, kehu.ClampLimit(f.Limit))
-	rows, err := s.db.reader(ctx).QueryContext(ctx, requestSelect+w.sql()+" ORDER BY r.id DESC LIMIT $"+
-		strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list access requests: %w", err)
-	}
-	defer rows.Close()
-	var out []entitlement.Request
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list access requests: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return listWhere(ctx, s.db.reader(ctx), "access requests", requestSelect, w, "r.id DESC", kehu.ClampLimit(f.Limit),
+		scanRequest)
 }
 
 // DecideRequest moves request id from status from to status to.
@@ -197,22 +182,8 @@ func (s *EntitlementStore) ListBreakGlass(ctx context.Context, f entitlement.Bre
 	} else if f.Reviewed != nil {
 		w.add("g.reviewed_at IS NULL")
 	}
-	args := append(w.args, kehu.ClampLimit(f.Limit))
-	rows, err := s.db.reader(ctx).QueryContext(ctx, grantSelect+w.sql()+" ORDER BY g.id DESC LIMIT $"+
-		strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list break glass: %w", err)
-	}
-	defer rows.Close()
-	var out []entitlement.Grant
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list break glass: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return listWhere(ctx, s.db.reader(ctx), "break-glass grants", grantSelect, w, "g.id DESC", kehu.ClampLimit(f.Limit),
+		scanGrant)
 }
 
 // ReviewGrant records the review of grant id, once.

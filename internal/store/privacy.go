@@ -81,13 +81,8 @@ func (s *PrivacyStore) ListRequests(ctx context.Context, f privacy.RequestFilter
 		w.add("r.id < ?", f.After.AfterID)
 	}
 	limit := kehu.ClampLimit(f.Limit)
-	args := append(w.args, limit+1)
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+requestColumns+requestFrom+w.sql()+
-		" ORDER BY r.id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return privacy.RequestPage{}, fmt.Errorf("list privacy requests: %w", err)
-	}
-	items, err := collect(rows, "privacy requests", func(r *sql.Rows) (privacy.Request, error) { return scanPrivacyRequest(r) })
+	items, err := listWhere(ctx, s.db.reader(ctx), "privacy requests", "SELECT "+requestColumns+requestFrom, w, "r.id DESC",
+		limit+1, scanPrivacyRequest)
 	if err != nil {
 		return privacy.RequestPage{}, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 
 	"kehu/internal/kehu"
@@ -79,13 +78,8 @@ func (s *PrivacyStore) ListApprovals(ctx context.Context, status, orgPath string
 	if status != "" {
 		w.add("a.status = ?", status)
 	}
-	args := append(w.args, limit)
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+approvalColumns+approvalFrom+w.sql()+
-		" ORDER BY a.id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list bulk approvals: %w", err)
-	}
-	return collect(rows, "bulk approvals", func(r *sql.Rows) (privacy.Approval, error) { return scanApproval(r) })
+	return listWhere(ctx, s.db.reader(ctx), "bulk approvals", "SELECT "+approvalColumns+approvalFrom, w, "a.id DESC", limit,
+		scanApproval)
 }
 
 // UpdateApproval writes the decision and use of a.
@@ -122,6 +116,13 @@ func (s *PrivacyStore) CreateAlert(ctx context.Context, a privacy.Alert) (privac
 	return a, nil
 }
 
+func scanAlert(row interface{ Scan(...any) error }) (privacy.Alert, error) {
+	var a privacy.Alert
+	err := row.Scan(&a.ID, &a.Kind, &a.UserID, &a.Username, &a.Customers, &a.Threshold, &a.Detail, &a.CreatedAt)
+	a.CreatedAt = a.CreatedAt.UTC()
+	return a, err
+}
+
 // ListAlerts returns alerts about users homed under f.OrgPath, newest first.
 func (s *PrivacyStore) ListAlerts(ctx context.Context, f privacy.AlertFilter) (privacy.AlertPage, error) {
 	var w where
@@ -130,19 +131,9 @@ func (s *PrivacyStore) ListAlerts(ctx context.Context, f privacy.AlertFilter) (p
 		w.add("al.id < ?", f.After.AfterID)
 	}
 	limit := kehu.ClampLimit(f.Limit)
-	args := append(w.args, limit+1)
-	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT al.id, al.kind, al.user_id, u.username, al.customers,
-		al.threshold, al.detail, al.created_at FROM compliance_alerts al JOIN users u ON u.id = al.user_id
-		JOIN orgs o ON o.id = u.org_id`+w.sql()+" ORDER BY al.id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return privacy.AlertPage{}, fmt.Errorf("list compliance alerts: %w", err)
-	}
-	items, err := collect(rows, "compliance alerts", func(r *sql.Rows) (privacy.Alert, error) {
-		var a privacy.Alert
-		err := r.Scan(&a.ID, &a.Kind, &a.UserID, &a.Username, &a.Customers, &a.Threshold, &a.Detail, &a.CreatedAt)
-		a.CreatedAt = a.CreatedAt.UTC()
-		return a, err
-	})
+	items, err := listWhere(ctx, s.db.reader(ctx), "compliance alerts", `SELECT al.id, al.kind, al.user_id, u.username,
+		al.customers, al.threshold, al.detail, al.created_at FROM compliance_alerts al JOIN users u ON u.id = al.user_id
+		JOIN orgs o ON o.id = u.org_id`, w, "al.id DESC", limit+1, scanAlert)
 	if err != nil {
 		return privacy.AlertPage{}, err
 	}
