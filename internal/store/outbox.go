@@ -353,12 +353,12 @@ func (s *OutboxStore) ApplyReceipt(ctx context.Context, r outbox.Receipt, now ti
 				WHERE id = $4 AND status IN ('queued','sending','sent')`, now.UTC(), at,
 				strings.TrimSpace("the provider reports it undelivered: "+r.Detail), r.MessageID)
 		case outbox.EventOpened, outbox.EventClicked:
-			col := "opened"
+			count, col := "opens", "opened"
 			if r.Event == outbox.EventClicked {
-				col = "clicked"
+				count, col = "clicks", "clicked"
 			}
 			// An open or a click proves delivery.
-			_, err = q.ExecContext(ctx, `UPDATE outbox_messages SET `+col+`s = `+col+`s + 1,
+			_, err = q.ExecContext(ctx, `UPDATE outbox_messages SET `+count+` = `+count+` + 1,
 				`+col+`_at = COALESCE(`+col+`_at, $1), updated_at = $2,
 				delivered_at = CASE WHEN status IN ('sending','sent') THEN COALESCE(delivered_at, $1) ELSE delivered_at END,
 				status = CASE WHEN status IN ('sending','sent') THEN 'delivered' ELSE status END,
