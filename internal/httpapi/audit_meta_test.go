@@ -16,6 +16,7 @@ import (
 func customerBearing(pattern string) bool {
 	return strings.HasPrefix(pattern, "GET /api/v1/segments/{id}/members") ||
 		strings.Contains(pattern, "/customers") || strings.Contains(pattern, "/audit") ||
+		pattern == "GET /api/v1/outbox" || pattern == "POST /api/v1/outbox/{id}/retry" ||
 		strings.Contains(pattern, "/duplicates") || strings.Contains(pattern, "/merges") ||
 		strings.Contains(pattern, "/contact-policy/check")
 }
@@ -63,6 +64,9 @@ func TestEveryCustomerRouteAuditsOnce(t *testing.T) {
 			requests[k] = v
 		}
 		for k, v := range mergeAuditRequests(e, manager.token) {
+			requests[k] = v
+		}
+		for k, v := range outboxAuditRequests(t, e, db) {
 			requests[k] = v
 		}
 		for k, v := range segmentAuditRequests(t, e, rm.token) {

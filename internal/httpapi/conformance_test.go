@@ -179,6 +179,7 @@ func walk(t *testing.T, e *env) {
 	}
 	walkSecurity(t, e)
 	walkGovernance(t, e)
+	walkOutbox(t, e)
 	walkSegments(t, e)
 	walkPolicy(t, e)
 	e.notReady = errors.New("database down")

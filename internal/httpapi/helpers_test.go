@@ -77,8 +77,9 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Merger: b.Merger(),
 		C360:   b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
 		Levels: e.levels, Dictionary: b.DictionaryService(), Quality: e.quality, Segments: b.SegmentService(),
-		Imports: b.ImportService(t, importMaxBytes), // small, so the walk can send a file too large
-		Policy:  b.PolicyService(), Suitability: b.SuitabilityService(),
+		Imports:   b.ImportService(t, importMaxBytes), // small, so the walk can send a file too large
+		Templates: b.TemplateService(), Outbox: b.OutboxService(),
+		Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)
 	return e

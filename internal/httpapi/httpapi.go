@@ -21,7 +21,9 @@ import (
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
 	"kehu/internal/level"
+	"kehu/internal/msgtemplate"
 	"kehu/internal/org"
+	"kehu/internal/outbox"
 	"kehu/internal/policy"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
@@ -74,6 +76,10 @@ type Deps struct {
 	Levels     *level.Service
 	Dictionary *governance.Dictionary
 	Quality    *governance.Quality
+	// Templates are the message templates and Outbox the send monitor and
+	// the providers' receipts (docs/DELIVERY.md); nil answers 404.
+	Templates *msgtemplate.Service
+	Outbox    *outbox.Service
 	// Segments serves customer segments (docs/SEGMENTS.md); nil answers 404
 	// on their routes.
 	Segments *segment.Service

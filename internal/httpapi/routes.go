@@ -37,6 +37,7 @@ func routes() []route {
 		mergeRoutes(),
 		governanceRoutes(),
 		importRoutes(),
+		outboxRoutes(),
 		segmentRoutes(),
 		policyRoutes(),
 	)
