@@ -65,7 +65,7 @@ func BenchmarkCustomer360(b *testing.B) {
 	}
 	life, stop := context.WithCancel(ctx)
 	defer stop()
-	h, err := buildHandler(db, slog.New(slog.DiscardHandler), false, sec, pcfg, c3, newGovernanceSet(life), nil, nil)
+	h, err := buildHandler(db, slog.New(slog.DiscardHandler), false, sec, pcfg, c3, newGovernanceSet(life), nil, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

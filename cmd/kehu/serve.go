@@ -57,6 +57,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	c3 := c360Flags(fs)
 	ing := ingestFlags(fs)
 	imp := importServeFlags(fs)
+	ob := outboxFlags(fs)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -74,6 +75,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if err := imp.validate(c.dbURL); err != nil {
+		return err
+	}
+	if err := ob.validate(c.dbURL); err != nil {
 		return err
 	}
 	if c.nightlyWindow < time.Minute || c.nightlyWindow > nightly.MaxWindow {
@@ -102,7 +106,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// scheduler (02:00 Asia/Shanghai) that stops with the server.
 	gov := newGovernanceSet(ctx)
 	gov.window = c.nightlyWindow
-	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3, gov, ing, imp)
+	handler, err := buildHandler(db, logger, !c.insecureCookies, sec, privacyCfg, c3, gov, ing, imp, ob)
 	if err != nil {
 		return err
 	}
@@ -110,6 +114,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer wait()
 	// Import jobs run in this process until it stops (docs/IMPORT.md).
 	defer imp.start(ctx)()
+	// The outbox dispatcher sends queued messages until the server stops.
+	defer ob.start(ctx)()
 	return listenAndServe(ctx, e, logger, c.addr, handler, sec)
 }
 
@@ -132,7 +138,7 @@ func newLogger(e env, level, format string) (*slog.Logger, error) {
 // buildHandler wires the services to the API and the UI: the one place where
 // the packages meet.
 func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *securityConfig,
-	privacyCfg privacy.Config, c3 *c360Config, gov *governanceSet, ing *ingestConfig, imp *importServeConfig) (http.Handler, error) {
+	privacyCfg privacy.Config, c3 *c360Config, gov *governanceSet, ing *ingestConfig, imp *importServeConfig, ob *outboxConfig) (http.Handler, error) {
 	clock := kehu.SystemClock{}
 	trail := audit.NewLog(db.Audit(), db, clock)
 	authCfg := auth.DefaultConfig
@@ -187,10 +193,16 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	// Customer segments (docs/SEGMENTS.md).
 	segments := segment.NewService(segment.Deps{Store: db.Segments(), Customers: customers, Clock: clock, Audit: trail,
 		Tx: db, Tags: segment.TagCatalogue{Tags: svc360.tags}})
+	// Message templates and the outbox (docs/DELIVERY.md).
+	if err := ob.wire(db, clock, trail, customers, logger); err != nil {
+		return nil, err
+	}
+	templates, monitor := ob.services()
 	metrics := httpapi.NewMetrics()
 	api := httpapi.New(httpapi.Deps{Auth: authSvc, Customers: customers, Entitlements: entitlements, Orgs: orgs, Ready: db.Ping,
 		Logger: logger, Clock: clock, SecureCookies: secureCookies, Metrics: metrics,
 		LoginLimit: loginLimit, APILimit: apiLimit, Audit: trail, Privacy: privacySvc,
+		Templates: templates, Outbox: monitor,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
 		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Segments: segments})
