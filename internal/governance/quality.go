@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -76,7 +75,8 @@ type QualityStore interface {
 	References(ctx context.Context) (map[string][]int64, error)
 	// ScanRows calls fn for every row of table with columns, in id order,
 	// opening encrypted columns; it reads in short batches, not one long
-	// transaction.
+	// transaction. The measurement streams only the fields the database
+	// cannot judge (CountingStore).
 	ScanRows(ctx context.Context, table string, columns []string, fn func(Row) error) error
 	StartRun(ctx context.Context, r Run, staleBefore time.Time) (Run, error)
 	ProgressRun(ctx context.Context, id int64, at time.Time, rows int64) error
@@ -90,6 +90,7 @@ type QualityStore interface {
 	// Results returns a run's results for organisations whose path starts
 	// with pathPrefix, with OrgPath set.
 	Results(ctx context.Context, runID int64, pathPrefix string) ([]Result, error)
+	CountingStore
 }
 
 // Quality measures data quality and reports it per field and branch.
@@ -145,7 +146,7 @@ const (
 )
 
 // Measured tables, in order. Transactions and channel events are measured in
-// full too: the scan is one pass in id order.
+// full too: the database counts them (measure.go).
 var measuredTables = []string{"customers", "accounts", "holdings", "transactions", "channel_events"}
 
 // Limits of what a run keeps.
@@ -218,121 +219,6 @@ func (q *Quality) execute(ctx context.Context, run Run) (Run, error) {
 		return run, fmt.Errorf("data-quality run %d: %w", run.ID, err)
 	}
 	return run, errors.Join(ferr, rerr)
-}
-
-// cell accumulates one (organisation, field).
-type cell struct {
-	applicable, filled, valid int64
-	examples                  []Example
-}
-
-type cellKey struct {
-	org   int64
-	field int
-}
-
-// measure scans the tables and returns the counts per organisation and
-// field. Values are checked in memory and only counts (and masked examples)
-// leave this function: nothing is logged.
-func (q *Quality) measure(ctx context.Context, run *Run) ([]Result, error) {
-	entries, err := q.dict.Current(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rawRefs, err := q.store.References(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("references: %w", err)
-	}
-	rf := refs{}
-	for name, ids := range rawRefs {
-		rf[name] = make(map[int64]bool, len(ids))
-		for _, id := range ids {
-			rf[name][id] = true
-		}
-	}
-	now := q.clock.Now()
-	today := kehu.DateOf(now.In(q.loc))
-	var fields []Entry
-	cells := map[cellKey]*cell{}
-	for _, table := range measuredTables {
-		var measured []int // indexes into fields
-		var columns []string
-		types := map[string]string{}
-		for _, e := range entries {
-			if e.Table != table {
-				continue
-			}
-			if !e.Rule.Empty() {
-				fields = append(fields, e)
-				measured = append(measured, len(fields)-1)
-			}
-			if !e.Rule.Empty() || table == "customers" && (e.Column == "id_type" || e.Column == "id_number") {
-				columns = append(columns, e.Column)
-				types[e.Column] = e.Type
-			}
-		}
-		if len(measured) == 0 {
-			continue
-		}
-		view := rowView{cols: map[string]int{}, types: types}
-		for i, c := range columns {
-			view.cols[c] = i
-		}
-		err := q.store.ScanRows(ctx, table, columns, func(r Row) error {
-			view.values = r.Values
-			for _, fi := range measured {
-				e := fields[fi]
-				if e.Rule.AppliesTo != "" && e.Rule.AppliesTo != r.CustomerType {
-					continue
-				}
-				c := cells[cellKey{r.OrgID, fi}]
-				if c == nil {
-					c = &cell{}
-					cells[cellKey{r.OrgID, fi}] = c
-				}
-				c.applicable++
-				v := normalise(r.Values[view.cols[e.Column]], e.Type)
-				if !filled(e, v) {
-					if e.Rule.Required && len(c.examples) < examplesPerCell {
-						c.examples = append(c.examples, Example{RowID: r.ID, CustomerID: r.CustomerID, Reason: "missing"})
-					}
-					continue
-				}
-				c.filled++
-				reason := invalid(e, v, view, rf, now, today)
-				if reason == "" {
-					c.valid++
-				} else if len(c.examples) < examplesPerCell {
-					c.examples = append(c.examples, Example{RowID: r.ID, CustomerID: r.CustomerID,
-						Value: exampleValue(e, v, r.CustomerType), Reason: reason})
-				}
-			}
-			run.RowsScanned++
-			if run.RowsScanned%progressEvery == 0 {
-				return q.store.ProgressRun(ctx, run.ID, q.clock.Now(), run.RowsScanned)
-			}
-			return ctx.Err()
-		})
-		if err != nil {
-			return nil, fmt.Errorf("measure %s: %w", table, err)
-		}
-	}
-	out := make([]Result, 0, len(cells))
-	for k, c := range cells {
-		e := fields[k.field]
-		out = append(out, Result{OrgID: k.org, Table: e.Table, Column: e.Column, Applicable: c.applicable,
-			Filled: c.filled, Valid: c.valid, Examples: c.examples})
-	}
-	slices.SortFunc(out, func(a, b Result) int {
-		if a.OrgID != b.OrgID {
-			return int(a.OrgID - b.OrgID)
-		}
-		if a.Table != b.Table {
-			return slices.Index(measuredTables, a.Table) - slices.Index(measuredTables, b.Table)
-		}
-		return 0
-	})
-	return out, nil
 }
 
 // exampleValue is how an invalid value may appear in the results: masked by
