@@ -27,18 +27,23 @@ import (
 // database and its key file:
 //
 //	KEHU_BENCH_DB=/work/data/demo-1m.db go test ./internal/customer -run '^$' -bench Search -benchtime 1x -timeout 30m
+//	KEHU_BENCH_DB='postgres://…/bank' KEHU_BENCH_KEYS=kehu.keys go test ./internal/customer -run '^$' -bench Search …
 //
-// The key file defaults to kehu.keys beside the database (KEHU_BENCH_KEYS
-// overrides). Queries are drawn from the data: the mobile, ID number and an
-// account number of customers in the user's scope, name prefixes (surname,
-// surname and first given character), pinyin initials of names (2 and 3
-// letters), a two-character word from the middle of company names, and a
-// few queries that find nothing. Each search appends one audit record.
+// KEHU_BENCH_DB is a SQLite file or a PostgreSQL URL. The key file defaults
+// to kehu.keys beside a SQLite database (KEHU_BENCH_KEYS overrides; needed
+// for PostgreSQL). Queries are drawn from the data: the mobile, ID number and
+// an account number of customers in the user's scope, name prefixes
+// (surname, surname and first given character), pinyin initials of names (2
+// and 3 letters), full pinyin of names (whole, with a space after the
+// surname, and cut short after the given name's first letter), a
+// two-character word from the middle of company names, and a few queries
+// that find nothing. Each search appends one audit record.
 func BenchmarkSearch(b *testing.B) {
 	path := os.Getenv("KEHU_BENCH_DB")
 	if path == "" {
 		b.Skip("set KEHU_BENCH_DB to a demo database (kehu demo --customers 1000000) to run the search benchmark")
 	}
+	postgres := strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
 	keysPath := os.Getenv("KEHU_BENCH_KEYS")
 	if keysPath == "" {
 		keysPath = filepath.Join(filepath.Dir(path), "kehu.keys")
@@ -48,12 +53,16 @@ func BenchmarkSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := store.OpenWith(ctx, "sqlite:"+path, store.Options{Keys: keys})
+	url, driver, dsn := "sqlite:"+path, "sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)&_time_format=sqlite"
+	if postgres {
+		url, driver, dsn = path, "pgx", path
+	}
+	db, err := store.OpenWith(ctx, url, store.Options{Keys: keys})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)&_time_format=sqlite")
+	raw, err := sql.Open(driver, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,7 +141,8 @@ func pct(sorted []time.Duration, p int) time.Duration { return sorted[(len(sorte
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-var benchClasses = []string{"mobile", "id_number", "account_no", "name_prefix", "initials", "company_word", "no_match"}
+var benchClasses = []string{"mobile", "id_number", "account_no", "name_prefix", "initials", "pinyin_full", "pinyin_spaced",
+	"pinyin_prefix", "company_word", "no_match"}
 
 // actorContext signs in nobody: it puts the demo user on the context the
 // way the HTTP layer does after authentication.
@@ -222,6 +232,16 @@ func benchQueries(b *testing.B, raw *sql.DB, keys *vault.Keyring, scope customer
 		}
 		add("name_prefix", string(runes[:1+r.IntN(min(2, len(runes)))]))
 		add("initials", key[:min(len(key), 2+r.IntN(2))])
+		// Full pinyin: 张伟 as "zhangwei", "zhang wei" and "zhangw". The
+		// surname's syllables are what the whole name's pinyin has before
+		// the given name's.
+		full := search.NamePinyin(name)
+		given := search.NamePinyin(string(runes[1:]))
+		if surname, ok := strings.CutSuffix(full, given); ok && surname != "" && given != "" && strings.ContainsAny(full, "aeiouv") {
+			add("pinyin_full", full)
+			add("pinyin_spaced", surname+" "+given)
+			add("pinyin_prefix", surname+given[:1])
+		}
 	}
 	if err := rows.Err(); err != nil {
 		b.Fatal(err)
