@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kehu/internal/account"
+	"kehu/internal/vault"
 )
 
 // AccountStore implements account.Store.
@@ -75,23 +76,33 @@ func (s *AccountStore) RecentTransactions(ctx context.Context, customerID int64,
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT t.id, t.account_id, a.account_no, t.occurred_at, t.amount,
-		t.balance_after, t.kind, t.channel, t.counterparty, t.description
-		FROM transactions t JOIN accounts a ON a.id = t.account_id
-		WHERE t.customer_id = $1 ORDER BY t.occurred_at DESC, t.id DESC LIMIT $2`, customerID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("transactions of %d: %w", customerID, err)
-	}
-	return collect(rows, "transactions", func(r *sql.Rows) (account.Transaction, error) {
+	var w where
+	w.add("t.customer_id = ?", customerID)
+	return listWhere(ctx, s.db.hotReader(ctx), "transactions", transactionSelect, w, transactionOrder, limit,
+		scanTransaction(k))
+}
+
+// transactionSelect reads transactions with their account's number, newest
+// first in transactionOrder (the transactions_customer index's order).
+const (
+	transactionSelect = `SELECT t.id, t.account_id, a.account_no, t.occurred_at, t.amount, t.balance_after, t.kind,
+		t.channel, t.counterparty, t.description FROM transactions t JOIN accounts a ON a.id = t.account_id`
+	transactionOrder = "t.occurred_at DESC, t.id DESC"
+)
+
+// scanTransaction scans a transactionSelect row, opening the sealed account
+// number with k.
+func scanTransaction(k *vault.Keyring) func(row interface{ Scan(...any) error }) (account.Transaction, error) {
+	return func(row interface{ Scan(...any) error }) (account.Transaction, error) {
 		var t account.Transaction
-		err := r.Scan(&t.ID, &t.AccountID, &t.AccountNo, &t.OccurredAt, &t.Amount, &t.BalanceAfter, &t.Kind,
+		err := row.Scan(&t.ID, &t.AccountID, &t.AccountNo, &t.OccurredAt, &t.Amount, &t.BalanceAfter, &t.Kind,
 			&t.Channel, &t.Counterparty, &t.Description)
 		t.OccurredAt = t.OccurredAt.UTC()
 		if err == nil {
 			t.AccountNo, err = k.Decrypt(colAccountNo, t.AccountNo)
 		}
 		return t, err
-	})
+	}
 }
 
 // CustomerRelationships returns the links from and to a customer. The two

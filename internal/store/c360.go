@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"kehu/internal/account"
@@ -54,24 +53,8 @@ func (s *C360Store) Transactions(ctx context.Context, customerID int64, q c360.T
 	if !q.BeforeAt.IsZero() {
 		w.add("(t.occurred_at < ? OR (t.occurred_at = ? AND t.id < ?))", q.BeforeAt, q.BeforeAt, q.BeforeID)
 	}
-	args := append(w.args, q.Limit)
-	rows, err := s.db.hotReader(ctx).QueryContext(ctx, `SELECT t.id, t.account_id, a.account_no, t.occurred_at, t.amount,
-		t.balance_after, t.kind, t.channel, t.counterparty, t.description
-		FROM transactions t JOIN accounts a ON a.id = t.account_id`+w.sql()+
-		" ORDER BY t.occurred_at DESC, t.id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("transactions of %d: %w", customerID, err)
-	}
-	return collect(rows, "transactions", func(r *sql.Rows) (account.Transaction, error) {
-		var t account.Transaction
-		err := r.Scan(&t.ID, &t.AccountID, &t.AccountNo, &t.OccurredAt, &t.Amount, &t.BalanceAfter, &t.Kind,
-			&t.Channel, &t.Counterparty, &t.Description)
-		t.OccurredAt = t.OccurredAt.UTC()
-		if err == nil {
-			t.AccountNo, err = k.Decrypt(colAccountNo, t.AccountNo)
-		}
-		return t, err
-	})
+	return listWhere(ctx, s.db.hotReader(ctx), "transactions", transactionSelect, w, transactionOrder, q.Limit,
+		scanTransaction(k))
 }
 
 // Postings returns the customer's transactions since since, oldest first,
