@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"kehu/internal/audit"
-	"kehu/internal/kehu"
 )
 
 // auditRecordJSON is one audit record as the API shows it. Hashes are left
@@ -163,20 +162,7 @@ func auditFilter(r *http.Request) (audit.Filter, error) {
 	if f.To, ok = auditTime(q.Get("to"), true); !ok {
 		issues = append(issues, FieldIssue{"to", "must be an RFC 3339 time or a YYYY-MM-DD date"})
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			issues = append(issues, FieldIssue{"limit", "must be a positive integer"})
-		}
-		f.Limit = kehu.ClampLimit(n)
-	}
-	if s := q.Get("cursor"); s != "" {
-		c, err := kehu.DecodeCursor(s)
-		if err != nil {
-			issues = append(issues, FieldIssue{"cursor", "is not a cursor from a previous page"})
-		}
-		f.After = c
-	}
+	f.Limit, f.After, issues = pageParams(r, issues)
 	if len(issues) > 0 {
 		return audit.Filter{}, badBody("a query parameter is invalid", issues...)
 	}

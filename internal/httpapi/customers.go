@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"kehu/internal/customer"
-	"kehu/internal/kehu"
 )
 
 // customerPage is the body of GET /api/v1/customers. NextCursor is null on
@@ -53,20 +52,7 @@ func customerFilter(r *http.Request) (customer.Filter, error) {
 	if utf8.RuneCountInString(f.Query) > maxQueryRunes {
 		issues = append(issues, FieldIssue{"q", "must have at most 100 characters"})
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			issues = append(issues, FieldIssue{"limit", "must be a positive integer"})
-		}
-		f.Limit = kehu.ClampLimit(n)
-	}
-	if s := q.Get("cursor"); s != "" {
-		c, err := kehu.DecodeCursor(s)
-		if err != nil {
-			issues = append(issues, FieldIssue{"cursor", "is not a cursor from a previous page"})
-		}
-		f.After = c
-	}
+	f.Limit, f.After, issues = pageParams(r, issues)
 	if s := q.Get("count"); s != "" {
 		b, err := strconv.ParseBool(s)
 		if err != nil {
