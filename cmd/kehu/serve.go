@@ -209,7 +209,8 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
-		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality, Merger: ingSvc.merger, Imports: imports})
+		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality, Merger: ingSvc.merger, Imports: imports,
+		Segments: segments})
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func newApp(t *testing.T, db *store.DB) *app {
 		Accounts: b.AccountService(), Entitlements: b.EntitlementService(), Audit: b.Audit, Clock: b.Clock,
 		Privacy: privacyService(b, 0), Logger: testLogger(logs),
 		C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
-		Levels: levels, Dictionary: b.DictionaryService(), Quality: quality, Merger: b.Merger(),
+		Levels: levels, Dictionary: b.DictionaryService(), Quality: quality, Merger: b.Merger(), Segments: b.SegmentService(),
 		Imports: b.ImportService(t, 0)})
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ var templateFS embed.FS
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
 var pageNames = []string{"login", "customers", "customer", "orgs", "error", "security", "unmask", "audit", "access", "access_notfound",
-	"privacy", "privacy_request", "privacy_panel", "bulk", "compliance", "owners",
+	"privacy", "privacy_request", "privacy_panel", "bulk", "compliance", "owners", "segments", "segment_edit", "segment_members",
 	"levels", "dictionary", "dictionary_entry", "data_quality", "duplicates",
 	"imports", "import_preview", "import_job", "tags", "tag_edit"}
 

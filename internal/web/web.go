@@ -27,6 +27,7 @@ import (
 	"kehu/internal/org"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
+	"kehu/internal/segment"
 	"kehu/internal/tag"
 )
 
@@ -63,6 +64,8 @@ type Deps struct {
 	Levels     *level.Service
 	Dictionary *governance.Dictionary
 	Quality    *governance.Quality
+	// Segments serves 客群 (docs/SEGMENTS.md); nil hides it.
+	Segments *segment.Service
 	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.
 	Merger *identity.Merger
 	// Imports runs batch imports (docs/IMPORT.md): the 数据导入 page; nil
@@ -148,6 +151,7 @@ func (s *server) routes() http.Handler {
 	s.c360Routes(mux)
 	s.governanceRoutes(mux)
 	s.duplicatesRoutes(mux)
+	s.segmentRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
 }
