@@ -229,6 +229,19 @@ type engine struct {
 	s       Settings
 	loc     *time.Location
 	product *suitability.Product // the offered product, nil for none
+	// quiet: the bank's quiet hours in minutes after midnight, parsed once
+	// (a million decisions would otherwise parse them a million times).
+	quiet              bool
+	quietFrom, quietTo int
+}
+
+// newEngine returns the engine of settings s.
+func newEngine(s Settings, loc *time.Location) engine {
+	e := engine{s: s, loc: loc}
+	from, err1 := clock(s.QuietFrom)
+	to, err2 := clock(s.QuietTo)
+	e.quiet, e.quietFrom, e.quietTo = err1 == nil && err2 == nil, from, to
+	return e
 }
 
 // decide applies the rules in order to one customer.
@@ -310,7 +323,10 @@ func (e engine) decide(id int64, b Batch, f Facts) Decision {
 // window returns the quiet-hours reason for a contact at t, ok false when t
 // is inside the bank's and the customer's hours.
 func (e engine) window(t time.Time, p contact.Preferences) (Reason, bool) {
-	bankOK, custOK := e.bankAllows(t), p.Allows("", t, e.loc)
+	bankOK, custOK := e.bankAllows(t), true
+	if p.ContactDays != "" || p.ContactFrom != "" {
+		custOK = p.Allows("", t, e.loc)
+	}
 	if bankOK && custOK {
 		return Reason{}, false
 	}
@@ -327,11 +343,10 @@ func (e engine) window(t time.Time, p contact.Preferences) (Reason, bool) {
 
 // bankAllows reports whether t is outside the bank-wide quiet hours.
 func (e engine) bankAllows(t time.Time) bool {
-	from, err1 := clock(e.s.QuietFrom)
-	to, err2 := clock(e.s.QuietTo)
-	if err1 != nil || err2 != nil {
+	if !e.quiet {
 		return true
 	}
+	from, to := e.quietFrom, e.quietTo
 	l := t.In(e.loc)
 	m := l.Hour()*60 + l.Minute()
 	if from < to { // quiet inside the day, e.g. 12:00–13:30

@@ -2,10 +2,13 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"kehu/internal/access"
@@ -37,6 +40,9 @@ type Store interface {
 	// Facts returns the facts of q for the customers ids (unknown ids are
 	// absent).
 	Facts(ctx context.Context, q FactQuery, ids []int64) (map[int64]Facts, error)
+	// Concurrent reports whether Facts may be called from several
+	// goroutines at once with ctx (not inside a transaction).
+	Concurrent(ctx context.Context) bool
 	// Product returns product id (ENOTFOUND when none); ProductByRef one by
 	// code or numeric id.
 	Product(ctx context.Context, id int64) (suitability.Product, error)
@@ -257,16 +263,51 @@ func (s *Service) DecideMany(ctx context.Context, b Batch, ids []int64) ([]Decis
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Decision, 0, len(ids))
-	for start := 0; start < len(ids); start += Chunk {
+	out := make([]Decision, len(ids))
+	chunk := func(start int) error {
 		part := ids[start:min(start+Chunk, len(ids))]
 		facts, err := s.store.Facts(ctx, q, part)
 		if err != nil {
-			return nil, fmt.Errorf("contact policy facts: %w", err)
+			return fmt.Errorf("contact policy facts: %w", err)
 		}
-		for _, id := range part {
-			out = append(out, e.decide(id, b, facts[id]))
+		for i, id := range part {
+			out[start+i] = e.decide(id, b, facts[id])
 		}
+		return nil
+	}
+	// Chunks are independent: outside a transaction they are read on
+	// several connections at once (each worker takes every workers-th
+	// chunk). Inside one, a single connection serves them in turn.
+	workers := 1
+	if len(ids) > Chunk && s.store.Concurrent(ctx) {
+		workers = min(4, runtime.GOMAXPROCS(0), (len(ids)+Chunk-1)/Chunk)
+	}
+	if workers == 1 {
+		for start := 0; start < len(ids); start += Chunk {
+			if err := chunk(start); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for start := w * Chunk; start < len(ids); start += workers * Chunk {
+				if err := chunk(start); err != nil {
+					errs[w] = err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -277,7 +318,7 @@ func (s *Service) prepare(ctx context.Context, b Batch) (engine, FactQuery, erro
 	if err != nil {
 		return engine{}, FactQuery{}, err
 	}
-	e := engine{s: st, loc: s.loc}
+	e := newEngine(st, s.loc)
 	q := FactQuery{Channel: b.Channel, Marketing: b.Purpose == PurposeMarketing}
 	if b.ProductID != 0 && q.Marketing {
 		p, err := s.store.Product(ctx, b.ProductID)

@@ -186,6 +186,13 @@ func (s idSet) cond(d Dialect, col string, from int) (string, []any) {
 	return col + " IN (" + paramList(d, from, len(s.ids)) + ")", args
 }
 
+// Concurrent implements policy.Store: the read pool serves several chunks
+// at once; a transaction is one connection.
+func (s *PolicyStore) Concurrent(ctx context.Context) bool {
+	_, inTx := s.db.txFrom(ctx)
+	return !inTx
+}
+
 // Facts implements policy.Store with at most five queries for the chunk:
 // customers, preferences, and for marketing consents, refusals of the
 // product and the contact log.

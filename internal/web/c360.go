@@ -15,6 +15,7 @@ import (
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
 	"kehu/internal/org"
+	"kehu/internal/suitability"
 	"kehu/internal/tag"
 )
 
@@ -61,6 +62,8 @@ type customerView struct {
 	ContactDays []string
 	Languages   []string
 	Notice      string
+	// Suitability is the 适当性 panel (nil when the engine is not wired).
+	Suitability *suitability.Report
 	Channels    []string
 	Purposes    []string
 	Responses   []string
@@ -187,6 +190,9 @@ func (s *server) customerViewOf(r *http.Request, v c360.View, form txnForm) (cus
 	}
 	if v.Risk.ExpiresOn != nil {
 		cv.RiskExpires = *v.Risk.ExpiresOn
+	}
+	if cv.Suitability, err = s.suitabilityPanel(ctx, v.Risk); err != nil {
+		return cv, err
 	}
 	for _, g := range v.Accounts {
 		for _, a := range g.Accounts {

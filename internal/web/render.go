@@ -19,11 +19,11 @@ var templateFS embed.FS
 var pageNames = []string{"login", "customers", "customer", "orgs", "error", "security", "unmask", "audit", "access", "access_notfound",
 	"privacy", "privacy_request", "privacy_panel", "bulk", "compliance", "owners", "segments", "segment_edit", "segment_members",
 	"levels", "dictionary", "dictionary_entry", "data_quality", "duplicates",
-	"imports", "import_preview", "import_job", "tags", "tag_edit"}
+	"imports", "import_preview", "import_job", "tags", "tag_edit", "contact_policy"}
 
 // pagePartials are further templates parsed with a page (its sections kept in
 // their own files).
-var pagePartials = map[string][]string{"security": {"security_tokens"}, "customer": {"customer_privacy", "customer_owners"},
+var pagePartials = map[string][]string{"security": {"security_tokens"}, "customer": {"customer_privacy", "customer_owners", "customer_suitability"},
 	"tags": {"tag_fields"}, "tag_edit": {"tag_fields"}}
 
 // pageSet holds every page parsed once per language, so the t function is

@@ -25,8 +25,10 @@ import (
 	"kehu/internal/kehu"
 	"kehu/internal/level"
 	"kehu/internal/org"
+	"kehu/internal/policy"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
+	"kehu/internal/suitability"
 	"kehu/internal/segment"
 	"kehu/internal/tag"
 )
@@ -71,6 +73,10 @@ type Deps struct {
 	// Imports runs batch imports (docs/IMPORT.md): the 数据导入 page; nil
 	// hides it.
 	Imports *importer.Service
+	// Policy serves 触达策略 and Suitability the customer page's 适当性
+	// panel (docs/POLICY.md); nil hides them.
+	Policy      *policy.Service
+	Suitability *suitability.Service
 }
 
 // server is the UI handler; it is immutable after New, so it needs no locks.
@@ -151,6 +157,7 @@ func (s *server) routes() http.Handler {
 	s.c360Routes(mux)
 	s.governanceRoutes(mux)
 	s.duplicatesRoutes(mux)
+	s.policyRoutes(mux)
 	s.segmentRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
