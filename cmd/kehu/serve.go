@@ -211,6 +211,7 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Segments: segments})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
+		Templates: templates, Outbox: monitor,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
 		Policy: pol.policy, Suitability: pol.suitability,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality, Merger: ingSvc.merger, Imports: imports,

@@ -29,6 +29,8 @@ var navigation = []struct {
 	{navItem{Key: "data-quality", Label: "nav.data_quality", Href: "/data-quality"}, access.QualityRead},
 	{navItem{Key: "levels", Label: "nav.levels", Href: "/levels"}, access.LevelManage},
 	{navItem{Key: "tags", Label: "nav.tags", Href: "/tags"}, access.TagManage},
+	{navItem{Key: "templates", Label: "nav.templates", Href: "/templates"}, access.MarketingWrite},
+	{navItem{Key: "outbox", Label: "nav.outbox", Href: "/outbox"}, access.OutboxMonitor},
 	{navItem{Key: "contact-policy", Label: "nav.contact_policy", Href: "/contact-policy"}, access.CustomerRead},
 	{navItem{Key: "segments", Label: "nav.segments", Href: "/segments"}, access.CustomerRead},
 	{navItem{Key: "duplicates", Label: "nav.duplicates", Href: "/duplicates"}, access.CustomerMerge},

@@ -24,12 +24,14 @@ import (
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
 	"kehu/internal/level"
+	"kehu/internal/msgtemplate"
 	"kehu/internal/org"
+	"kehu/internal/outbox"
 	"kehu/internal/policy"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
-	"kehu/internal/suitability"
 	"kehu/internal/segment"
+	"kehu/internal/suitability"
 	"kehu/internal/tag"
 )
 
@@ -66,6 +68,10 @@ type Deps struct {
 	Levels     *level.Service
 	Dictionary *governance.Dictionary
 	Quality    *governance.Quality
+	// Templates serves 消息模板 and Outbox 发送监控 (docs/DELIVERY.md); nil
+	// hides them.
+	Templates *msgtemplate.Service
+	Outbox    *outbox.Service
 	// Segments serves 客群 (docs/SEGMENTS.md); nil hides it.
 	Segments *segment.Service
 	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.
@@ -154,6 +160,7 @@ func (s *server) routes() http.Handler {
 	s.privacyRoutes(mux)
 	s.ownersRoutes(mux)
 	s.importRoutes(mux)
+	s.outboxRoutes(mux)
 	s.c360Routes(mux)
 	s.governanceRoutes(mux)
 	s.duplicatesRoutes(mux)
