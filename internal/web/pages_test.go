@@ -18,6 +18,34 @@ import (
 
 var rowLink = regexp.MustCompile(`<td><a class="strong" href="/customers/(\d+)">`)
 
+var nextPageLink = regexp.MustCompile(`id="next-page" href="([^"]+)"`)
+
+// walkCustomerPages reads a customer list from first through its next-page
+// links with get, and returns the customers it listed and the pages it read
+// (at most ten, so a link that leads back ends the walk). A customer listed
+// on two pages fails the test.
+func walkCustomerPages(t *testing.T, first string, get func(path string) response) (seen map[string]bool, pages int) {
+	t.Helper()
+	seen = map[string]bool{}
+	for next := first; next != "" && pages < 10; pages++ {
+		res := get(next)
+		if res.status != http.StatusOK {
+			t.Fatalf("%s: %d", next, res.status)
+		}
+		for _, m := range rowLink.FindAllStringSubmatch(res.body, -1) {
+			if seen[m[1]] {
+				t.Errorf("customer %s on two pages", m[1])
+			}
+			seen[m[1]] = true
+		}
+		next = ""
+		if m := nextPageLink.FindStringSubmatch(res.body); m != nil {
+			next = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	return seen, pages
+}
+
 func TestListPaging(t *testing.T) {
 	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
 		a := newApp(t, db)
@@ -31,25 +59,7 @@ func TestListPaging(t *testing.T) {
 			}
 		}
 		c := a.login(t, "rm_a")
-		seen := map[string]bool{}
-		next, pages := "/customers", 0
-		for next != "" {
-			res := c.get(next)
-			if res.status != http.StatusOK {
-				t.Fatalf("%s: %d", next, res.status)
-			}
-			for _, m := range rowLink.FindAllStringSubmatch(res.body, -1) {
-				if seen[m[1]] {
-					t.Errorf("customer %s on two pages", m[1])
-				}
-				seen[m[1]] = true
-			}
-			pages++
-			next = ""
-			if m := regexp.MustCompile(`id="next-page" href="([^"]+)"`).FindStringSubmatch(res.body); m != nil {
-				next = strings.ReplaceAll(m[1], "&amp;", "&")
-			}
-		}
+		seen, pages := walkCustomerPages(t, "/customers", func(path string) response { return c.get(path) })
 		if len(seen) != 48 || pages != 3 {
 			t.Errorf("saw %d customers on %d pages, want 48 on 3", len(seen), pages)
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -55,30 +54,12 @@ func TestSearchBox(t *testing.T) {
 		// Paging a ranked search ("zh": 张伟 and the 25 张X) through the
 		// next-page links, as a browser and as htmx.
 		for _, htmx := range []bool{false, true} {
-			seen := map[string]bool{}
-			next, pages := "/customers?q=zh", 0
-			for next != "" && pages < 10 {
-				var res response
+			seen, pages := walkCustomerPages(t, "/customers?q=zh", func(path string) response {
 				if htmx {
-					res = rm.get(next, "HX-Request", "true", "HX-Target", "results")
-				} else {
-					res = rm.get(next)
+					return rm.get(path, "HX-Request", "true", "HX-Target", "results")
 				}
-				if res.status != http.StatusOK {
-					t.Fatalf("%s: %d", next, res.status)
-				}
-				for _, m := range rowLink.FindAllStringSubmatch(res.body, -1) {
-					if seen[m[1]] {
-						t.Errorf("customer %s on two pages", m[1])
-					}
-					seen[m[1]] = true
-				}
-				pages++
-				next = ""
-				if m := regexp.MustCompile(`id="next-page" href="([^"]+)"`).FindStringSubmatch(res.body); m != nil {
-					next = strings.ReplaceAll(m[1], "&amp;", "&")
-				}
-			}
+				return rm.get(path)
+			})
 			if len(seen) != 26 || pages != 2 {
 				t.Errorf("htmx %v: %d customers on %d pages, want 26 on 2", htmx, len(seen), pages)
 			}
