@@ -200,6 +200,8 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	templates, monitor := ob.services()
 	// Suitability and the contact policy (docs/POLICY.md).
 	pol := newPolicySet(db, clock, trail, customers, svc360.interactions)
+	// Field provenance and source records of a customer (数据来源).
+	ids := identity.NewService(identity.Deps{Store: db.Identity(), Tx: db, Audit: trail, Customers: customers})
 	metrics := httpapi.NewMetrics()
 	api := httpapi.New(httpapi.Deps{Auth: authSvc, Customers: customers, Entitlements: entitlements, Orgs: orgs, Ready: db.Ping,
 		Logger: logger, Clock: clock, SecureCookies: secureCookies, Metrics: metrics,
@@ -208,14 +210,14 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
 		Policy: pol.policy, Suitability: pol.suitability,
-		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Segments: segments})
+		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Identity: ids, Segments: segments})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		Templates: templates, Outbox: monitor,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
 		Policy: pol.policy, Suitability: pol.suitability,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality, Merger: ingSvc.merger, Imports: imports,
-		Segments: segments})
+		Segments: segments, Identity: ids})
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,8 @@ type View struct {
 	Risk          Risk                      `json:"risk"`
 	Owners        Owners                    `json:"owners"`
 	KPIs          KPIs                      `json:"kpis"`
+	// Merged is set when the customer is a merged tombstone (merged.go).
+	Merged *Merged `json:"merged"`
 	// AccountNoMasked tells a page the account numbers are masked for the
 	// viewer (it may offer 显示). Not part of the API body.
 	AccountNoMasked bool `json:"-"`

@@ -30,6 +30,9 @@ type Store interface {
 	// absent), in one read.
 	Contact(ctx context.Context, customerID int64) (Preferences, error)
 	SecondaryRMs(ctx context.Context, customerID int64) ([]Staff, error)
+	// MergedAt returns when a merged customer was merged (ok false when the
+	// merge log does not hold it).
+	MergedAt(ctx context.Context, customerID int64) (at time.Time, ok bool, err error)
 }
 
 // Leveler explains a customer's level (the versioned level rule of
@@ -141,6 +144,9 @@ func (s *Service) View(ctx context.Context, id int64, f TxnFilter) (View, error)
 		return fail(err)
 	}
 	if v.Owners, err = s.owners(ctx, sum); err != nil {
+		return fail(err)
+	}
+	if v.Merged, err = s.merged(ctx, sum.Customer); err != nil {
 		return fail(err)
 	}
 	v.Risk = riskOf(sum.Customer, now, s.loc)

@@ -58,6 +58,10 @@ type Customer struct {
 	// withheld) for the actor who asked, so a client can show that a value
 	// is masked and offer to unmask it. Empty for values read in clear.
 	Masked []string `json:"masked,omitempty"`
+	// MergedInto is the survivor a merged customer (status "merged", a
+	// tombstone of a duplicate review) was merged into; 0 for every other
+	// customer. Everything that names the tombstone resolves to it.
+	MergedInto int64 `json:"merged_into,omitempty"`
 }
 
 // Customer statuses.

@@ -205,6 +205,10 @@ func customerProbes(t *testing.T, e *env) map[string]probe {
 				body: map[string]any{"consents": []map[string]any{{"channel": "phone", "granted": false}}, "source": "phone"}}
 		}},
 		"GET /api/v1/customers/export": {access.CustomerRead, nil},
+		// Field provenance and source records (provenance_test.go).
+		"GET /api/v1/customers/{id}/provenance": {access.CustomerRead, func(e *env, s session, cid int64) call {
+			return call{method: "GET", path: path(cid, "/provenance"), token: s.token}
+		}},
 	}
 	for k, v := range c360Probes(t, e) {
 		m[k] = v

@@ -57,6 +57,9 @@ func TestEveryCustomerRouteAuditsOnce(t *testing.T) {
 				body: map[string]any{"consents": []map[string]any{{"channel": "sms", "granted": false}}, "source": "phone"}},
 			"GET /api/v1/customers/export": {method: "GET", path: "/api/v1/customers/export?type=corporate", token: rm.token},
 
+			// Field provenance (provenance_test.go): one customer.provenance record.
+			"GET /api/v1/customers/{id}/provenance": {method: "GET", path: a1 + "/provenance", token: auditor.token},
+
 			// Customer level (governance_test.go): the level read is one customer.level record.
 			"GET /api/v1/customers/{id}/level": {method: "GET", path: a1 + "/level", token: auditor.token},
 		}

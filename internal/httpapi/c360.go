@@ -35,6 +35,8 @@ type customer360JSON struct {
 	Risk          c360.Risk                 `json:"risk"`
 	Owners        c360.Owners               `json:"owners"`
 	KPIs          c360.KPIs                 `json:"kpis"`
+	// Merged is null unless the customer is a merged tombstone.
+	Merged *c360.Merged `json:"merged"`
 }
 
 // txnPageJSON is a page of transactions; next_cursor is null on the last.
@@ -68,7 +70,7 @@ func (a *api) customer360(w http.ResponseWriter, r *http.Request) error {
 		Accounts: v.Accounts, Holdings: v.Holdings, Transactions: txnPageView(v.Transactions),
 		Relationships: v.Relationships, Events: v.Events, Interactions: v.Interactions,
 		QuietProducts: v.QuietProducts, Tags: v.Tags, Preferences: v.Preferences, Risk: v.Risk, Owners: v.Owners,
-		KPIs: v.KPIs})
+		KPIs: v.KPIs, Merged: v.Merged})
 	return nil
 }
 

@@ -36,6 +36,9 @@ type customerJSON struct {
 	UpdatedAt         time.Time  `json:"updated_at"`
 	// Masked names the members shown masked for the caller; [] when none.
 	Masked []string `json:"masked"`
+	// MergedInto is the survivor of a merged customer (a tombstone); null
+	// for every other customer.
+	MergedInto *int64 `json:"merged_into"`
 }
 
 func customerView(c customer.Customer) customerJSON {
@@ -49,6 +52,9 @@ func customerView(c customer.Customer) customerJSON {
 	}
 	if c.RiskLevel != 0 {
 		v.RiskLevel = &c.RiskLevel
+	}
+	if c.MergedInto != 0 {
+		v.MergedInto = &c.MergedInto
 	}
 	if c.Type == customer.Corporate {
 		v.RegisteredCapital = &c.RegisteredCapital

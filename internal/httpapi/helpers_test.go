@@ -74,8 +74,8 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Privacy: privacy.NewService(privacy.Deps{Store: db.Privacy(), Customers: b.CustomerService(), Clock: b.Clock,
 			Audit: b.Audit, Tx: db, Config: privacy.Config{BulkThreshold: privacyThreshold}}),
 		Ingest: b.IngestService(t, ingest.Config{}),
-		Merger: b.Merger(),
-		C360:   b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
+		Merger: b.Merger(), Identity: b.IdentityService(),
+		C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
 		Levels: e.levels, Dictionary: b.DictionaryService(), Quality: e.quality, Segments: b.SegmentService(),
 		Imports:   b.ImportService(t, importMaxBytes), // small, so the walk can send a file too large
 		Templates: b.TemplateService(), Outbox: b.OutboxService(),

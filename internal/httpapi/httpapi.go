@@ -67,6 +67,9 @@ type Deps struct {
 	Ingest *ingest.Service
 	// Merger serves the suspected-duplicate review: merge, dismiss, undo.
 	Merger *identity.Merger
+	// Identity serves a customer's field provenance and source records;
+	// nil answers 404 there.
+	Identity *identity.Service
 	// Imports runs batch imports of source-system files (docs/IMPORT.md);
 	// nil answers 404 on their routes.
 	Imports *importer.Service

@@ -35,6 +35,7 @@ func routes() []route {
 		c360Routes(),
 		ingestRoutes(),
 		mergeRoutes(),
+		identityRoutes(),
 		governanceRoutes(),
 		importRoutes(),
 		outboxRoutes(),

@@ -148,7 +148,12 @@ type Link struct {
 	JobID        int64  // the import job that linked it (0: another path)
 	Line         int64
 	Prints       string // field fingerprints of the source's last record
-	LinkedAt     time.Time
+	// LinkedAt is the observation time of the source's latest record that
+	// changed something (customer_sources.observed_at).
+	LinkedAt time.Time
+	// FirstSeen is when the link was made (customer_sources.linked_at);
+	// filled by CustomerLinks only.
+	FirstSeen time.Time
 }
 
 // Provenance says where a field's current value came from.

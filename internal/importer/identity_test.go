@@ -24,7 +24,7 @@ func provenanceOf(t *testing.T, h *harness, id int64, field string) identity.Pro
 	}
 	for _, f := range p.Fields {
 		if f.Field == field {
-			return f
+			return f.Provenance
 		}
 	}
 	t.Fatalf("no provenance of %s: %+v", field, p)

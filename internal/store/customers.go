@@ -21,7 +21,7 @@ func (db *DB) Customers() *CustomerStore { return &CustomerStore{db: db} }
 
 const customerColumns = `c.id, c.type, c.name, c.id_type, c.id_number, c.mobile, c.email, c.gender, c.birth_date,
 	c.address, c.region_code, c.org_id, c.owner_id, c.level, c.aum, c.risk_level, c.risk_assessed_at,
-	c.industry, c.registered_capital, c.status, c.created_at, c.updated_at`
+	c.industry, c.registered_capital, c.status, c.created_at, c.updated_at, COALESCE(c.merged_into, 0)`
 
 // sealedCustomerColumns are the encrypted columns of customers, in the order
 // of customerFields.
@@ -50,7 +50,7 @@ func scanCustomerSealed(row interface{ Scan(...any) error }) (customer.Customer,
 	var assessed sql.NullTime
 	err := row.Scan(&c.ID, &c.Type, &c.Name, &c.IDType, &c.IDNumber, &c.Mobile, &c.Email, &c.Gender, &c.BirthDate,
 		&c.Address, &c.RegionCode, &c.OrgID, &owner, &c.Level, &c.AUM, &c.RiskLevel, &assessed,
-		&c.Industry, &c.RegisteredCapital, &c.Status, &c.CreatedAt, &c.UpdatedAt)
+		&c.Industry, &c.RegisteredCapital, &c.Status, &c.CreatedAt, &c.UpdatedAt, &c.MergedInto)
 	if owner.Valid {
 		c.OwnerID = &owner.Int64
 	}

@@ -88,8 +88,11 @@ func (s *IdentityStore) Links(ctx context.Context, system string, ids []string) 
 func (s *IdentityStore) CustomerLinks(ctx context.Context, customerID int64) ([]identity.Link, error) {
 	var out []identity.Link
 	err := queryEach(ctx, s.db.reader(ctx), "source links", "SELECT "+linkColumns+
-		" FROM customer_sources WHERE customer_id = $1 ORDER BY id", []any{customerID}, func(rows *sql.Rows) error {
-		l, err := scanLink(rows)
+		", linked_at FROM customer_sources WHERE customer_id = $1 ORDER BY id", []any{customerID}, func(rows *sql.Rows) error {
+		var l identity.Link
+		err := rows.Scan(&l.SourceSystem, &l.SourceID, &l.CustomerID, &l.Origin, &l.MatchedBy, &l.JobID, &l.Line,
+			&l.Prints, &l.LinkedAt, &l.FirstSeen)
+		l.LinkedAt, l.FirstSeen = l.LinkedAt.UTC(), l.FirstSeen.UTC()
 		out = append(out, l)
 		return err
 	})
@@ -97,8 +100,8 @@ func (s *IdentityStore) CustomerLinks(ctx context.Context, customerID int64) ([]
 }
 
 // identityColumns are the customer columns resolution reads: the usual
-// ones plus the merge pointer and the blind indexes.
-const identityColumns = customerColumns + ", COALESCE(c.merged_into, 0), c.id_number_bidx, c.mobile_bidx"
+// ones (the merge pointer among them) plus the blind indexes.
+const identityColumns = customerColumns + ", c.id_number_bidx, c.mobile_bidx"
 
 // extraScan appends destinations to a row scan, so scanCustomerSealed's
 // column list can be extended.
@@ -123,10 +126,11 @@ func (s *IdentityStore) Customers(ctx context.Context, q identity.Lookup) (map[i
 		return queryEach(ctx, s.db.reader(ctx), "customers to resolve", "SELECT "+identityColumns+" FROM customers c WHERE "+cond,
 			args, func(rows *sql.Rows) error {
 				var e identity.Existing
-				c, err := scanCustomerSealed(extraScan{rows, []any{&e.MergedInto, &e.Sealed.IDNumberIndex, &e.Sealed.MobileIndex}})
+				c, err := scanCustomerSealed(extraScan{rows, []any{&e.Sealed.IDNumberIndex, &e.Sealed.MobileIndex}})
 				if err != nil {
 					return err
 				}
+				e.MergedInto = c.MergedInto
 				e.Sealed.IDNumber, e.Sealed.Mobile, e.Sealed.Email, e.Sealed.Address = c.IDNumber, c.Mobile, c.Email, c.Address
 				if err := openAll(k, sealedCustomerColumns, sealedFields(&c)); err != nil {
 					return fmt.Errorf("customer %d: %w", c.ID, err)
@@ -268,7 +272,7 @@ func (s *IdentityStore) insertCreates(ctx context.Context, q querier, p *identit
 	var err error
 	if s.db.dialect.IsPostgres() {
 		err = insertReturning(ctx, s.db.dialect, q, "INSERT INTO customers ("+createColumns+")", "id, id_type, id_number_bidx",
-			24, rows, func(r *sql.Rows) error {
+			25, rows, func(r *sql.Rows) error {
 				var id int64
 				var idType, index string
 				if err := r.Scan(&id, &idType, &index); err != nil {

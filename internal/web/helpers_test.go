@@ -40,7 +40,7 @@ func newApp(t *testing.T, db *store.DB) *app {
 		Accounts: b.AccountService(), Entitlements: b.EntitlementService(), Audit: b.Audit, Clock: b.Clock,
 		Privacy: privacyService(b, 0), Logger: testLogger(logs),
 		C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
-		Levels: levels, Dictionary: b.DictionaryService(), Quality: quality, Merger: b.Merger(), Segments: b.SegmentService(),
+		Levels: levels, Dictionary: b.DictionaryService(), Quality: quality, Merger: b.Merger(), Identity: b.IdentityService(), Segments: b.SegmentService(),
 		Imports: b.ImportService(t, 0), Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
 		Templates: b.TemplateService(), Outbox: b.OutboxService()})
 	if err != nil {

@@ -54,6 +54,7 @@ func webCustomerProbes(t testing.TB, b *testkit.Bank) map[string]webProbe {
 		"POST /customers/{id}/secondary-rms/{user_id}/remove": {access.CustomerTransfer, nil},
 		"POST /customers/{id}/consents":                       {access.CustomerRead, nil}, // TestConsentForms
 		"POST /customers/{id}/privacy-requests":               {access.CustomerRead, nil},
+		"GET /customers/{id}/provenance":                      {access.CustomerRead, get("/provenance")},
 	}
 	maps.Copy(m, c360WebProbes(t, b))
 	return m

@@ -79,6 +79,9 @@ type Deps struct {
 	// Imports runs batch imports (docs/IMPORT.md): the 数据导入 page; nil
 	// hides it.
 	Imports *importer.Service
+	// Identity serves the customer page's 数据来源 tab (field provenance and
+	// source records); nil answers 404 there.
+	Identity *identity.Service
 	// Policy serves 触达策略 and Suitability the customer page's 适当性
 	// panel (docs/POLICY.md); nil hides them.
 	Policy      *policy.Service
@@ -162,6 +165,7 @@ func (s *server) routes() http.Handler {
 	s.importRoutes(mux)
 	s.outboxRoutes(mux)
 	s.c360Routes(mux)
+	s.provenanceRoutes(mux)
 	s.governanceRoutes(mux)
 	s.duplicatesRoutes(mux)
 	s.policyRoutes(mux)
