@@ -39,6 +39,11 @@ func TestSearchBox(t *testing.T) {
 				t.Errorf("rm_a searching %q: status %d, %d rows, want %s", q, res.status, n, want)
 			}
 		}
+		// Full pinyin, typed with a space.
+		if res := rm.get("/customers?q=" + url.QueryEscape("zhang wei")); res.status != http.StatusOK ||
+			!strings.Contains(res.body, "张伟") {
+			t.Errorf("rm_a searching \"zhang wei\": status %d, no 张伟", res.status)
+		}
 		other := a.login(t, "rm_b")
 		res := other.get("/customers?q=zw")
 		if n := len(rowLink.FindAllString(res.body, -1)); n != 0 {
