@@ -306,11 +306,8 @@ func (s *GovernanceStore) SaveResults(ctx context.Context, runID int64, rs []gov
 
 // Runs implements governance.QualityStore: newest first.
 func (s *GovernanceStore) Runs(ctx context.Context, limit int) ([]governance.Run, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+qualityRunColumns+" ORDER BY id DESC LIMIT $1", limit)
-	if err != nil {
-		return nil, fmt.Errorf("quality runs: %w", err)
-	}
-	return collect(rows, "quality runs", func(r *sql.Rows) (governance.Run, error) { return scanQualityRun(r) })
+	return listWhere(ctx, s.db.reader(ctx), "quality runs", "SELECT "+qualityRunColumns, where{}, "id DESC", limit,
+		scanQualityRun)
 }
 
 // LatestRun implements governance.QualityStore.

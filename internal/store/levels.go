@@ -433,11 +433,7 @@ func (s *LevelStore) FinishRun(ctx context.Context, id int64, status string, at 
 
 // Runs implements level.Store: newest first.
 func (s *LevelStore) Runs(ctx context.Context, limit int) ([]level.Run, error) {
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT "+runColumns+" ORDER BY id DESC LIMIT $1", limit)
-	if err != nil {
-		return nil, fmt.Errorf("level runs: %w", err)
-	}
-	return collect(rows, "level runs", func(r *sql.Rows) (level.Run, error) { return scanLevelRun(r) })
+	return listWhere(ctx, s.db.reader(ctx), "level runs", "SELECT "+runColumns, where{}, "id DESC", limit, scanLevelRun)
 }
 
 // Run implements level.Store.
