@@ -259,8 +259,17 @@ func (s *PolicyStore) Facts(ctx context.Context, q policy.FactQuery, ids []int64
 	if err != nil || !q.Marketing {
 		return out, err
 	}
+	// On SQLite "channel || ''" keeps it off customer_consents_channel
+	// (channel, granted, customer_id), which it would pick and then walk
+	// every customer of the channel for each chunk; the primary key
+	// (customer_id, channel) reads just the chunk's range. PostgreSQL uses
+	// the channel index with both conditions.
+	channel := "channel"
+	if !d.IsPostgres() {
+		channel = "channel || ''"
+	}
 	cond, args = set.cond(d, "customer_id", 2)
-	err = each("consents", "SELECT customer_id, granted FROM customer_consents WHERE channel = $1 AND "+cond,
+	err = each("consents", "SELECT customer_id, granted FROM customer_consents WHERE "+channel+" = $1 AND "+cond,
 		append([]any{q.Channel}, args...), func(r *sql.Rows) error {
 			var id int64
 			var granted bool
