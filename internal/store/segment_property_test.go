@@ -72,6 +72,13 @@ func TestSegmentEvaluatorsAgree(t *testing.T) {
 		b := loadPropBank(t, ctx, db, raw, rng, 160)
 		env := segment.Env{Now: b.now, OrgPath: db.Segments().OrgPath}
 		mixed := 0 // rules that select some customers but not all
+		// The journeys' path: the same customers' facts loaded from the
+		// database must evaluate as the generated ones do.
+		loaded, err := db.Segments().SegmentFacts(ctx, b.ids, b.now.AddDate(0, 0, -segment.MaxWindowDays), b.now)
+		must(t, err)
+		if len(loaded) != len(b.ids) {
+			t.Fatalf("loaded facts of %d customers, want %d", len(loaded), len(b.ids))
+		}
 		for i := range rules {
 			js, err := json.Marshal(b.randomRule(rng, 0))
 			must(t, err)
@@ -93,8 +100,12 @@ func TestSegmentEvaluatorsAgree(t *testing.T) {
 			}
 			var want []int64
 			for _, id := range b.ids {
-				if p.Eval(b.facts[id]) {
+				in := p.Eval(b.facts[id])
+				if in {
 					want = append(want, id)
+				}
+				if p.Eval(loaded[id]) != in {
+					t.Errorf("rule %d %s: customer %d: loaded facts evaluate to %v, generated to %v\nloaded %+v", i, js, id, !in, in, *loaded[id])
 				}
 			}
 			for _, id := range want {
