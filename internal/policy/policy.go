@@ -282,7 +282,7 @@ func (e engine) decide(id int64, b Batch, f Facts) Decision {
 		}
 		if e.product != nil {
 			// 4. Suitability of the offered product.
-			r := suitability.Check(f.Assessment, *e.product, b.At, suitability.Validity(e.s.AssessmentValidityMonths), e.loc)
+			r := suitability.Evaluate(f.Assessment, *e.product, b.At, suitability.Validity(e.s.AssessmentValidityMonths), e.loc)
 			if !r.Suitable {
 				add(Reason{Code: r.Code, Suitability: &r})
 			}

@@ -16,6 +16,9 @@ func (d *Decision) Word() {
 	for i := range d.Reasons {
 		r := &d.Reasons[i]
 		r.ZH, r.EN = r.Text("zh-CN", loc), r.Text("en", loc)
+		if s := r.Suitability; s != nil {
+			s.ZH, s.EN = s.Text("zh-CN"), s.Text("en")
+		}
 	}
 }
 

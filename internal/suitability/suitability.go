@@ -120,6 +120,14 @@ type Result struct {
 // products pass; a governed product must be rated; the assessment must
 // exist and be valid; its level must cover the rating.
 func Check(a Assessment, p Product, at time.Time, v Validity, loc *time.Location) Result {
+	r := Evaluate(a, p, at, v, loc)
+	r.ZH, r.EN = r.Text("zh-CN"), r.Text("en")
+	return r
+}
+
+// Evaluate is Check without the wording (ZH and EN empty), for the contact
+// policy's bulk decisions: a million sentences nobody reads.
+func Evaluate(a Assessment, p Product, at time.Time, v Validity, loc *time.Location) Result {
 	r := Result{Product: p, CustomerLevel: a.Level, ProductLevel: p.RiskLevel}
 	if exp := v.ExpiresOn(a, loc); !exp.IsZero() {
 		r.ExpiresOn = &exp
@@ -138,7 +146,6 @@ func Check(a Assessment, p Product, at time.Time, v Validity, loc *time.Location
 	default:
 		r.Suitable, r.Code = true, OK
 	}
-	r.ZH, r.EN = r.Text("zh-CN"), r.Text("en")
 	return r
 }
 
