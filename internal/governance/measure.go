@@ -168,7 +168,9 @@ func (q *Quality) count(ctx context.Context, run *Run, base int64, table string,
 			columns = append(columns, ms[i].Column)
 		}
 	}
+	stop := q.heartbeat(ctx, run.ID, base)
 	counts, rows, err := q.store.Count(ctx, table, ms, m.at)
+	stop()
 	if err != nil {
 		return err
 	}
@@ -186,6 +188,8 @@ func (q *Quality) count(ctx context.Context, run *Run, base int64, table string,
 	if wanted == 0 {
 		return nil
 	}
+	stop = q.heartbeat(ctx, run.ID, run.RowsScanned)
+	defer stop()
 	err = q.store.ScanIssues(ctx, table, ms, columns, m.at, func(r Row) error {
 		wanted -= m.row(r, fields, newView(columns, types, r.Values), false)
 		if wanted <= 0 {
@@ -197,6 +201,35 @@ func (q *Quality) count(ctx context.Context, run *Run, base int64, table string,
 		return nil
 	}
 	return err
+}
+
+// heartbeatEvery is how often a run that waits on one long query (a
+// table's count at a million customers) says it is alive, well inside
+// kehu.RunStaleAfter, so no other server takes the run over as stale.
+const heartbeatEvery = time.Minute
+
+// heartbeat records progress rows every heartbeatEvery until stop is called.
+func (q *Quality) heartbeat(ctx context.Context, runID, rows int64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := q.store.ProgressRun(ctx, runID, q.clock.Now(), rows); err != nil {
+					q.log.Warn("data-quality heartbeat", "run", runID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // measureOf is what the database is asked about e.
