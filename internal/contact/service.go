@@ -129,18 +129,15 @@ func (s *Service) For(ctx context.Context, customerIDs []int64) (map[int64]Prefe
 
 // diff lists the fields that differ, old → new.
 func diff(old, cur Preferences) []audit.Change {
-	var out []audit.Change
-	add := func(field, o, n string) {
-		if o != n {
-			out = append(out, audit.Change{Field: field, Old: o, New: n})
-		}
-	}
-	add("preferred_channel", old.PreferredChannel, cur.PreferredChannel)
-	add("contact_from", old.ContactFrom, cur.ContactFrom)
-	add("contact_to", old.ContactTo, cur.ContactTo)
-	add("contact_days", old.ContactDays, cur.ContactDays)
-	add("language", old.Language, cur.Language)
-	add("do_not_call", strconv.FormatBool(old.DoNotCall), strconv.FormatBool(cur.DoNotCall))
+	var out audit.Changes
+	out.Add("preferred_channel", old.PreferredChannel, cur.PreferredChannel)
+	out.Add("contact_from", old.ContactFrom, cur.ContactFrom)
+	out.Add("contact_to", old.ContactTo, cur.ContactTo)
+	out.Add("contact_days", old.ContactDays, cur.ContactDays)
+	out.Add("language", old.Language, cur.Language)
+	out.Add("do_not_call", strconv.FormatBool(old.DoNotCall), strconv.FormatBool(cur.DoNotCall))
+	// The note is recorded by its size only, and changed even when the size
+	// did not.
 	if old.Note != cur.Note {
 		out = append(out, audit.Change{Field: "note", Old: noteSize(old.Note), New: noteSize(cur.Note)})
 	}

@@ -238,18 +238,13 @@ func (e *Edit) validate(base Entry) error {
 // metadataChanges lists what differs between two metadata, for the audit
 // trail (definitions are not personal data, so they are recorded in full).
 func metadataChanges(old, new Metadata) []audit.Change {
-	var out []audit.Change
-	add := func(field, o, n string) {
-		if o != n {
-			out = append(out, audit.Change{Field: field, Old: o, New: n})
-		}
-	}
-	add("definition_zh", old.DefinitionZH, new.DefinitionZH)
-	add("definition_en", old.DefinitionEN, new.DefinitionEN)
-	add("source_system", old.SourceSystem, new.SourceSystem)
-	add("owner", old.Owner, new.Owner)
+	var out audit.Changes
+	out.Add("definition_zh", old.DefinitionZH, new.DefinitionZH)
+	out.Add("definition_en", old.DefinitionEN, new.DefinitionEN)
+	out.Add("source_system", old.SourceSystem, new.SourceSystem)
+	out.Add("owner", old.Owner, new.Owner)
 	if !reflect.DeepEqual(normalRule(old.Rule), normalRule(new.Rule)) {
-		add("quality_rule", ruleJSON(old.Rule), ruleJSON(new.Rule))
+		out.Add("quality_rule", ruleJSON(old.Rule), ruleJSON(new.Rule))
 	}
 	return out
 }

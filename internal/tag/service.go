@@ -180,21 +180,16 @@ func set[T any](dst *T, v *T) {
 
 // diff lists the catalogue fields that changed, old → new.
 func diff(a, b Tag) []audit.Change {
-	var out []audit.Change
-	add := func(f, o, n string) {
-		if o != n {
-			out = append(out, audit.Change{Field: f, Old: o, New: n})
-		}
-	}
-	add("name", a.Name, b.Name)
-	add("label_en", a.LabelEN, b.LabelEN)
-	add("color", a.Color, b.Color)
-	add("description", a.Description, b.Description)
-	add("polarity", a.Polarity, b.Polarity)
-	add("default_expiry_days", strconv.Itoa(a.DefaultExpiryDays), strconv.Itoa(b.DefaultExpiryDays))
-	add("rule", encodeRule(a.Rule), encodeRule(b.Rule))
-	add("active", strconv.FormatBool(a.Active), strconv.FormatBool(b.Active))
-	add("reason_required", strconv.FormatBool(a.ReasonRequired), strconv.FormatBool(b.ReasonRequired))
+	var out audit.Changes
+	out.Add("name", a.Name, b.Name)
+	out.Add("label_en", a.LabelEN, b.LabelEN)
+	out.Add("color", a.Color, b.Color)
+	out.Add("description", a.Description, b.Description)
+	out.Add("polarity", a.Polarity, b.Polarity)
+	out.Add("default_expiry_days", strconv.Itoa(a.DefaultExpiryDays), strconv.Itoa(b.DefaultExpiryDays))
+	out.Add("rule", encodeRule(a.Rule), encodeRule(b.Rule))
+	out.Add("active", strconv.FormatBool(a.Active), strconv.FormatBool(b.Active))
+	out.Add("reason_required", strconv.FormatBool(a.ReasonRequired), strconv.FormatBool(b.ReasonRequired))
 	return out
 }
 
