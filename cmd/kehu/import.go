@@ -154,7 +154,7 @@ func newImportEngine(db *store.DB, trail *audit.Log, clock kehu.Clock, logger *s
 	}
 	ids := identity.NewService(identity.Deps{Store: db.Identity(), Tx: db, Audit: trail})
 	return importer.NewEngine(importer.EngineDeps{Store: db.Imports(), Identity: ids, Tx: db, Audit: trail, Clock: clock,
-		Sealer: sealer, Logger: logger, NameKey: search.NameKey, Recompute: func(ctx context.Context, ids []int64) error {
+		Sealer: sealer, Logger: logger, NameKey: search.NameKey, DeferIndexesFrom: store.DeferIndexesFrom, Recompute: func(ctx context.Context, ids []int64) error {
 			_, err := levels.RecomputeCustomers(ctx, ids)
 			return err
 		}}), nil

@@ -32,7 +32,7 @@ func benchCustomers(b *testing.B) int {
 // writeCustomerFile writes n distinct, valid customers as a core banking
 // extract would: Chinese headers, resident IDs with their check digits,
 // mobiles, e-mail for a third, addresses, outlet and risk level.
-func writeCustomerFile(b *testing.B, n int) string {
+func writeCustomerFile(b testing.TB, n int) string {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "customers.csv")
 	f, err := os.Create(path)

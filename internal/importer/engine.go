@@ -47,6 +47,7 @@ type Engine struct {
 	log       *slog.Logger
 	batch     int
 	workers   int
+	deferFrom int64
 }
 
 // EngineDeps are the collaborators of an Engine.
@@ -71,6 +72,11 @@ type EngineDeps struct {
 	// validating goroutines (default: the number of CPUs).
 	BatchSize int
 	Workers   int
+	// DeferIndexesFrom is the smallest customer file, in rows, for which a
+	// job builds the customers' search indexes after the load instead of
+	// row by row (docs/IMPORT.md "Large loads"); 0 means the store's
+	// default, store.DeferIndexesFrom, passed by the wiring.
+	DeferIndexesFrom int64
 }
 
 // NewEngine returns an Engine; Store, Identity, Tx, Audit and Sealer are
@@ -92,7 +98,8 @@ func NewEngine(d EngineDeps) *Engine {
 		d.Workers = max(1, runtime.GOMAXPROCS(0))
 	}
 	return &Engine{store: d.Store, identity: d.Identity, tx: d.Tx, audit: d.Audit, clock: d.Clock, seal: d.Sealer,
-		nameKey: d.NameKey, recompute: d.Recompute, levelOf: d.LevelOf, log: d.Logger, batch: d.BatchSize, workers: d.Workers}
+		nameKey: d.NameKey, recompute: d.Recompute, levelOf: d.LevelOf, log: d.Logger, batch: d.BatchSize, workers: d.Workers,
+		deferFrom: d.DeferIndexesFrom}
 }
 
 // ErrCancelled is the cause of a job's context when someone cancelled it.
@@ -221,8 +228,42 @@ func (e *Engine) run(ctx context.Context, job *Job, path string, scope *customer
 		return job.Counts, err
 	}
 	defer restore()
+	if job.Kind == KindCustomers && e.deferFrom > 0 {
+		built, err := e.deferIndexes(ctx, job, path)
+		if err != nil {
+			return job.Counts, err
+		}
+		defer built()
+	}
 	err = e.pipeline(ctx, st, src)
 	return st.counts, err
+}
+
+// deferIndexes drops the customers' search indexes for a load larger than
+// the table (and at least e.deferFrom rows), and returns what
+// builds them again when the run ends — done, failed or cancelled. A process
+// killed in between leaves them to the next start (store.Migrate), so a
+// search is slow meanwhile but never wrong.
+func (e *Engine) deferIndexes(ctx context.Context, job *Job, path string) (func(), error) {
+	rows, err := EstimateRows(path)
+	if err != nil {
+		return nil, err
+	}
+	rows -= job.CheckpointLine // a resumed job loads only the rest
+	deferred, err := e.store.DeferCustomerIndexes(ctx, job.ID, rows, e.deferFrom)
+	if err != nil || !deferred {
+		return func() {}, err
+	}
+	e.log.InfoContext(ctx, "import: customer indexes deferred to the end of the load", "job", job.ID, "rows", rows)
+	return func() {
+		start := time.Now()
+		n, err := e.store.RestoreDeferredIndexes(ctx, job.ID)
+		if err != nil {
+			e.log.ErrorContext(ctx, "import: build deferred indexes (retried at the next start)", "job", job.ID, "err", err)
+			return
+		}
+		e.log.InfoContext(ctx, "import: customer indexes built", "job", job.ID, "indexes", n, "took", time.Since(start))
+	}, nil
 }
 
 // prepare maps the header, loads the reference tables and rules, and builds

@@ -230,6 +230,12 @@ type Store interface {
 	// TuneForImport prepares the database for a long run of batches and
 	// returns what undoes it.
 	TuneForImport(ctx context.Context) (func(), error)
+	// DeferCustomerIndexes drops the customers' search and scope indexes
+	// for a load of about expectRows rows when it is at least minRows and
+	// more than the customers already stored, and reports whether it did;
+	// RestoreDeferredIndexes builds the job's deferred indexes again.
+	DeferCustomerIndexes(ctx context.Context, jobID, expectRows, minRows int64) (bool, error)
+	RestoreDeferredIndexes(ctx context.Context, jobID int64) (int, error)
 
 	// Rollback deletes what job id created (see docs/IMPORT.md).
 	Rollback(ctx context.Context, id int64) (RollbackResult, error)

@@ -361,3 +361,32 @@ func LastLine(path string) (int64, error) {
 		}
 	}
 }
+
+// EstimateRows returns about how many data rows the file at path holds,
+// without parsing it: the line breaks of a CSV file (a quoted cell spanning
+// lines counts more than once), 0 for a workbook. It decides whether a load
+// is large (docs/IMPORT.md "Large loads"), so an overestimate is harmless.
+func EstimateRows(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, kehu.Errorf(kehu.EINVALID, "cannot open the file: %v", err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	var lines int64
+	first := true
+	for {
+		n, err := f.Read(buf)
+		if first && n >= 4 && bytes.HasPrefix(buf[:n], []byte("PK\x03\x04")) {
+			return 0, nil
+		}
+		first = false
+		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		if err == io.EOF {
+			return max(0, lines-1), nil // the header
+		}
+		if err != nil {
+			return 0, kehu.Errorf(kehu.EINVALID, "cannot read the file: %v", err)
+		}
+	}
+}

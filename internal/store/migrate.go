@@ -72,6 +72,11 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	if _, err := db.BackfillNameKeys(ctx); err != nil {
 		return applied, err
 	}
+	// Indexes a large import deferred and did not build again (the process
+	// was killed in the load) are built now.
+	if err := db.healDeferredIndexes(ctx, importStaleAfter); err != nil {
+		return applied, fmt.Errorf("deferred import indexes: %w", err)
+	}
 	return applied, nil
 }
 

@@ -27,17 +27,25 @@ func (b *Bank) IdentityService() *identity.Service {
 // the default).
 func (b *Bank) ImportEngine(t testing.TB, batch int) *importer.Engine {
 	t.Helper()
+	return importer.NewEngine(b.ImportEngineDeps(t, batch))
+}
+
+// ImportEngineDeps are the collaborators ImportEngine wires, for a test
+// that changes one of them.
+func (b *Bank) ImportEngineDeps(t testing.TB, batch int) importer.EngineDeps {
+	t.Helper()
 	sealer, err := b.DB.ImportSealer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	levels := b.LevelService()
-	return importer.NewEngine(importer.EngineDeps{Store: b.DB.Imports(), Identity: b.IdentityService(), Tx: b.DB,
+	return importer.EngineDeps{Store: b.DB.Imports(), Identity: b.IdentityService(), Tx: b.DB,
 		Audit: b.Audit, Clock: b.Clock, Sealer: sealer, NameKey: search.NameKey, BatchSize: batch,
+		DeferIndexesFrom: store.DeferIndexesFrom,
 		Recompute: func(ctx context.Context, ids []int64) error {
 			_, err := levels.RecomputeCustomers(ctx, ids)
 			return err
-		}})
+		}}
 }
 
 // ImportService returns the import service (uploads in t.TempDir(), at

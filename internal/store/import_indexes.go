@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Large customer imports build the customers' search and scope indexes
+// after the load (docs/IMPORT.md "Large loads"). Each index of customers
+// costs a random B-tree insert per imported row — a dozen of them, most of
+// the import's database time — while CREATE INDEX over the loaded table is
+// one sort. The indexes identity resolution reads while the job runs stay:
+// the primary key, every UNIQUE index (the identity document) and the
+// mobile blind index; partial indexes (merged_into) stay too, as they hold
+// almost nothing. Everything else is dropped when a job starts a load
+// larger than the table, and its definition is kept in
+// deferred_indexes so the job — or, after a crash, the next start of Kehu —
+// creates exactly those indexes again.
+
+// importStaleAfter is how long a running import may go without a heartbeat
+// before start-up treats it as dead (importer's staleAfter).
+const importStaleAfter = 2 * time.Minute
+
+// keptDuringLoad names the non-unique customer indexes an import reads.
+var keptDuringLoad = map[string]bool{"customers_mobile": true}
+
+// DeferIndexesFrom is the smallest expected number of rows for which an
+// import defers the customer indexes: below it the rebuild costs more
+// than the inserts it saves.
+const DeferIndexesFrom = 100_000
+
+// DeferCustomerIndexes drops the customers' deferrable indexes for import
+// job jobID when expectRows is at least minRows and more than the number of
+// customers already stored (a re-run of the same file is not a large load),
+// and reports whether it did. Nothing is dropped
+// while another job's indexes are still deferred.
+func (s *ImportStore) DeferCustomerIndexes(ctx context.Context, jobID, expectRows, minRows int64) (bool, error) {
+	if expectRows < minRows {
+		return false, nil
+	}
+	deferred := false
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		q := s.db.writer(ctx)
+		var pending, customers int64
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM deferred_indexes").Scan(&pending); err != nil {
+			return err
+		}
+		if pending > 0 {
+			return nil
+		}
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM customers").Scan(&customers); err != nil {
+			return err
+		}
+		if expectRows <= customers {
+			return nil
+		}
+		defs, err := s.deferrable(ctx, q)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		for _, d := range defs {
+			if _, err := q.ExecContext(ctx, `INSERT INTO deferred_indexes (name, table_name, definition, job_id, dropped_at)
+				VALUES ($1, 'customers', $2, $3, $4)`, d.name, d.sql, jobID, now); err != nil {
+				return err
+			}
+			// The name comes from the catalogue, not from input.
+			if _, err := q.ExecContext(ctx, `DROP INDEX "`+d.name+`"`); err != nil {
+				return err
+			}
+		}
+		deferred = len(defs) > 0
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("defer customer indexes: %w", err)
+	}
+	return deferred, nil
+}
+
+type indexDef struct{ name, sql string }
+
+// deferrable lists the customer indexes a large load may drop, with the
+// statements that create them again.
+func (s *ImportStore) deferrable(ctx context.Context, q querier) ([]indexDef, error) {
+	query := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' AND sql IS NOT NULL
+		ORDER BY name`
+	if s.db.dialect.IsPostgres() {
+		query = `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'customers'
+			ORDER BY indexname`
+	}
+	var out []indexDef
+	err := queryEach(ctx, q, "customer indexes", query, nil, func(rows *sql.Rows) error {
+		var d indexDef
+		if err := rows.Scan(&d.name, &d.sql); err != nil {
+			return err
+		}
+		upper := strings.ToUpper(d.sql)
+		if keptDuringLoad[d.name] || strings.Contains(upper, "UNIQUE") || strings.Contains(upper, " WHERE ") {
+			return nil
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// RestoreDeferredIndexes creates again the indexes imports deferred — of job
+// jobID, or of every job when jobID is 0 (start-up, after a crash) — and
+// reports how many it built. Each index is built and forgotten in its own
+// transaction, so a crash in the middle leaves the rest for the next call.
+func (s *ImportStore) RestoreDeferredIndexes(ctx context.Context, jobID int64) (int, error) {
+	ctx = context.WithoutCancel(ctx) // an ended job's indexes are built even when its context is done
+	var defs []indexDef
+	query, args := "SELECT name, definition FROM deferred_indexes ORDER BY name", []any(nil)
+	if jobID != 0 {
+		query, args = "SELECT name, definition FROM deferred_indexes WHERE job_id = $1 ORDER BY name", []any{jobID}
+	}
+	err := queryEach(ctx, s.db.write, "deferred indexes", query, args, func(rows *sql.Rows) error {
+		var d indexDef
+		if err := rows.Scan(&d.name, &d.sql); err != nil {
+			return err
+		}
+		defs = append(defs, d)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for i, d := range defs {
+		err := s.db.WithTx(ctx, func(ctx context.Context) error {
+			q := s.db.writer(ctx)
+			def := d.sql
+			if !strings.Contains(strings.ToUpper(def), "IF NOT EXISTS") {
+				def = strings.Replace(def, " INDEX ", " INDEX IF NOT EXISTS ", 1)
+			}
+			if _, err := q.ExecContext(ctx, def); err != nil {
+				return err
+			}
+			_, err := q.ExecContext(ctx, "DELETE FROM deferred_indexes WHERE name = $1", d.name)
+			return err
+		})
+		if err != nil {
+			return i, fmt.Errorf("build deferred index %s: %w", d.name, err)
+		}
+	}
+	return len(defs), nil
+}
+
+// healDeferredIndexes builds the indexes of imports that are no longer
+// running — a process killed in a large load — when the database is opened
+// for migration. A job that is still running elsewhere (its heartbeat is
+// recent) keeps its indexes deferred.
+func (db *DB) healDeferredIndexes(ctx context.Context, stale time.Duration) error {
+	var jobs []int64
+	err := queryEach(ctx, db.write, "deferred indexes", `SELECT DISTINCT d.job_id FROM deferred_indexes d
+		LEFT JOIN import_jobs j ON j.id = d.job_id
+		WHERE j.id IS NULL OR j.status <> 'running' OR j.heartbeat_at IS NULL OR j.heartbeat_at < $1`,
+		[]any{time.Now().UTC().Add(-stale)}, func(rows *sql.Rows) error {
+			var id sql.NullInt64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			jobs = append(jobs, id.Int64)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	s := db.Imports()
+	var errs []error
+	for _, id := range jobs {
+		_, err := s.RestoreDeferredIndexes(ctx, id) // 0 (no job): every deferred index
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
