@@ -224,7 +224,29 @@ func (l *BulkLoader) Close() error {
 	if l.err != nil {
 		err = l.err
 	}
-	return errors.Join(err, l.buildIndexes(), l.release())
+	err = errors.Join(err, l.buildIndexes())
+	if err == nil {
+		err = l.analyze()
+	}
+	return errors.Join(err, l.release())
+}
+
+// analyze gives PostgreSQL's planner the statistics of the loaded tables.
+// Without them a freshly loaded bank is planned as if empty: a search by
+// mobile walked customers in id order instead of its index, 3 s for no hit
+// at 100,000 customers (docs/BENCHMARKS.md), until autovacuum got round to
+// it — and nothing does where autovacuum is off. SQLite is left without
+// statistics: its plans are chosen by the query shapes (store/search.go).
+func (l *BulkLoader) analyze() error {
+	if !l.db.dialect.IsPostgres() {
+		return nil
+	}
+	for _, t := range l.tables {
+		if _, err := l.conn.ExecContext(context.WithoutCancel(l.ctx), "ANALYZE "+t.name); err != nil {
+			return fmt.Errorf("bulk load: analyze %s: %w", t.name, err)
+		}
+	}
+	return nil
 }
 
 // Abort drops the buffered rows and gives the connection back; rows already
