@@ -263,6 +263,9 @@ func TestScopeMatrix(t *testing.T) {
 			{"mgr_b", "b1", "a1", "subtree"},
 			{"teller_b", "b1", "a3", "outlet"},
 			{"rm_b", "b1", "corp_a", "own"},
+			// A source system's account holds no customer.read: 403 on
+			// every customer route, whatever the id.
+			{"hq_integration", "a1", "b1", "bank, no customer.read"},
 		}
 		for _, a := range actors {
 			s := e.login(a.user)
