@@ -310,8 +310,19 @@ func (s *IdentityStore) insertWithIDs(ctx context.Context, q querier, p *identit
 		rows[i] = append([]any{id}, rows[i]...)
 		p.IDs[p.Creates[i].Ref] = id
 	}
-	return insertRows(ctx, s.db.dialect, q, "INSERT INTO customers (id, "+createColumns+")", "", 26, rows)
+	return insertRowsPer(ctx, s.db.dialect, q, "INSERT INTO customers (id, "+createColumns+")", "", 26,
+		sqliteJournalRows, rows)
 }
+
+// sqliteJournalRows bounds the rows of one multi-row INSERT into customers
+// on SQLite. A statement of several rows into a table with indexes and
+// triggers runs in a statement transaction, whose journal holds every
+// existing page the statement changes; modernc's allocator keeps only 4 MiB
+// of freed memory per size class committed and hands the rest back to the
+// kernel, so a statement of a thousand rows (tens of MiB of journal) paid a
+// page fault for most journal pages and an madvise when it ended — a third
+// of an import's CPU. A hundred rows keep the journal inside that window.
+const sqliteJournalRows = 100
 
 // writeUpdates stores the changed customers, sealed as the plan carries them.
 func (s *IdentityStore) writeUpdates(ctx context.Context, q querier, updates []identity.Update) error {

@@ -53,7 +53,12 @@ func (d Dialect) valuesClause(rows, width int) string {
 // tail what follows VALUES (an ON CONFLICT clause or ""). table and column
 // names are code constants.
 func insertRows(ctx context.Context, d Dialect, q querier, head, tail string, width int, rows [][]any) error {
-	per := max(1, maxBatchParams/width)
+	return insertRowsPer(ctx, d, q, head, tail, width, maxBatchParams/width, rows)
+}
+
+// insertRowsPer is insertRows with at most per rows in one statement.
+func insertRowsPer(ctx context.Context, d Dialect, q querier, head, tail string, width, per int, rows [][]any) error {
+	per = max(1, min(per, maxBatchParams/width))
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(len(rows), start+per)]
 		args := make([]any, 0, len(chunk)*width)
