@@ -172,6 +172,7 @@ func walk(t *testing.T, e *env) {
 	calls = append(calls, ingestCalls(e)...)
 	calls = append(calls, mergeCalls(e)...)
 	calls = append(calls, importCalls(t, e)...)
+	calls = append(calls, provenanceCalls(e)...)
 	for _, c := range calls {
 		if r := e.do(c); r.Code >= 500 {
 			t.Errorf("%s %s: %d %s", c.method, c.path, r.Code, r.Body)

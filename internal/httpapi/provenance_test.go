@@ -110,3 +110,22 @@ func TestCustomerProvenance(t *testing.T) {
 		}
 	})
 }
+
+// provenanceCalls are the provenance route's documented answers for the
+// conformance walk: 200, 401 without credentials, 403 for a role without
+// customer.read (an integration account), 404 for an unknown id; and the
+// 403 of the consents and level reads, met by the same account.
+func provenanceCalls(e *env) []call {
+	bm := e.login("branch_manager")
+	path := "/api/v1/customers/" + id(e.bank.Customers["a1"].ID) + "/provenance"
+	return []call{
+		{method: "GET", path: path, token: bm.token},
+		{method: "GET", path: path},
+		{method: "GET", path: path, token: e.login("hq_integration").token},
+		{method: "GET", path: "/api/v1/customers/999999/provenance", token: bm.token},
+		// The other customer.read routes whose 403 only a role without
+		// customer.read (the integration account) can meet.
+		{method: "GET", path: "/api/v1/customers/" + id(e.bank.Customers["a1"].ID) + "/consents", token: e.login("hq_integration").token},
+		{method: "GET", path: "/api/v1/customers/" + id(e.bank.Customers["a1"].ID) + "/level", token: e.login("hq_integration").token},
+	}
+}
