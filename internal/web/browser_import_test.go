@@ -49,10 +49,13 @@ func TestBrowserImport(t *testing.T) {
 	if err != nil || mapped != "id_number" {
 		t.Errorf("证件号码 suggested as %q (%v)", mapped, err)
 	}
-	// Three bad rows show in the preview; the fourth repeats an earlier
-	// customer, which only the import itself notices.
-	if bad, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#preview-table tr.row-bad").length`)); bad != 3 {
-		t.Errorf("%d preview rows marked bad, want 3", bad)
+	// Four bad rows show in the preview, as the import will reject them:
+	// three invalid, and line 15 repeating line 2's source id.
+	if bad, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#preview-table tr.row-bad").length`)); bad != 4 {
+		t.Errorf("%d preview rows marked bad, want 4", bad)
+	}
+	if s := text(`#preview-table [data-repeats="2"]`); !strings.Contains(s, "与第 2 行是同一记录") {
+		t.Errorf("the repeated row says %q", s)
 	}
 	shot("import-2-preview")
 
