@@ -28,9 +28,9 @@ func TestAuditVerifyAndPurge(t *testing.T) {
 			if err := db.RegisterKeys(ctx, time.Now()); err != nil {
 				t.Fatal(err)
 			}
-			testkit.NewBank(t, db) // its 11 users and 5 customers each leave an audit record
+			testkit.NewBank(t, db) // its 13 users and 5 customers each leave an audit record
 			code, out, errOut := run(t, nil, "audit", "verify", "--db", url)
-			if code != 0 || !strings.Contains(out, "audit trail OK: 16 records") {
+			if code != 0 || !strings.Contains(out, "audit trail OK: 18 records") {
 				t.Fatalf("verify: %d %q %q", code, out, errOut)
 			}
 			for _, tc := range []struct {
