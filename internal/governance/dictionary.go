@@ -58,17 +58,6 @@ func NewDictionary(d DictionaryDeps) *Dictionary {
 // "dictionary:<table>.<column>", Changes hold old → new per changed part.
 const ActionDictionaryUpdate = "dictionary.update"
 
-func actor(ctx context.Context, p access.Permission) (kehu.Actor, error) {
-	a, ok := kehu.ActorFrom(ctx)
-	if !ok {
-		return a, kehu.Errorf(kehu.EUNAUTHORIZED, "authentication required")
-	}
-	if !access.Can(a.Role, p) {
-		return a, kehu.Errorf(kehu.EFORBIDDEN, "your role may not do this")
-	}
-	return a, nil
-}
-
 // Filter narrows the dictionary: Query matches a column name, a table or
 // either definition; the others are exact.
 type Filter struct {
@@ -82,7 +71,7 @@ type Filter struct {
 // Entries returns the current dictionary, filtered. It is metadata, no
 // customer data: any signed-in employee may read it.
 func (d *Dictionary) Entries(ctx context.Context, f Filter) ([]Entry, error) {
-	if _, err := actor(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return nil, err
 	}
 	all, err := d.Current(ctx)
@@ -126,7 +115,7 @@ func (d *Dictionary) Current(ctx context.Context) ([]Entry, error) {
 
 // Entry returns one entry and its stored versions, newest first.
 func (d *Dictionary) Entry(ctx context.Context, table, column string) (Entry, []Version, error) {
-	if _, err := actor(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return Entry{}, nil, err
 	}
 	e, ok := Lookup(table, column)
@@ -161,7 +150,7 @@ const (
 // Update stores e as the next version of table.column and records the
 // change. The sensitivity class is not editable: it is the vault's.
 func (d *Dictionary) Update(ctx context.Context, table, column string, e Edit) (Entry, error) {
-	a, err := actor(ctx, access.GovernanceManage)
+	a, err := access.ActorWith(ctx, access.GovernanceManage)
 	if err != nil {
 		return Entry{}, err
 	}

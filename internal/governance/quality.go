@@ -169,7 +169,7 @@ func (q *Quality) Measure(ctx context.Context, trigger string) (Run, error) {
 // StartMeasure starts a measurement in the background for a data steward and
 // returns the running run.
 func (q *Quality) StartMeasure(ctx context.Context) (Run, error) {
-	a, err := actor(ctx, access.GovernanceManage)
+	a, err := access.ActorWith(ctx, access.GovernanceManage)
 	if err != nil {
 		return Run{}, err
 	}
@@ -245,7 +245,7 @@ func exampleValue(e Entry, v value, customerType string) string {
 
 // Runs lists recent measurements for those who may see the results.
 func (q *Quality) Runs(ctx context.Context, limit int) ([]Run, error) {
-	if _, err := actor(ctx, access.QualityRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.QualityRead); err != nil {
 		return nil, err
 	}
 	return q.store.Runs(ctx, kehu.ClampLimit(limit))

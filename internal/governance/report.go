@@ -102,7 +102,7 @@ const maxExamples = 30
 // scope is ENOTFOUND: a branch manager sees their subtree only. Reading it is
 // recorded, since the examples are (masked) customer data.
 func (q *Quality) Report(ctx context.Context, orgID int64) (Report, error) {
-	a, err := actor(ctx, access.QualityRead)
+	a, err := access.ActorWith(ctx, access.QualityRead)
 	if err != nil {
 		return Report{}, err
 	}

@@ -52,7 +52,7 @@ const previewWindow = 10_000
 // takes seconds) and computes fresh metrics only for customers never
 // evaluated. It is bank-wide counts, no personal data; it is recorded.
 func (s *Service) Preview(ctx context.Context, version int) (Distribution, error) {
-	if _, err := actor(ctx, access.LevelManage); err != nil {
+	if _, err := access.ActorWith(ctx, access.LevelManage); err != nil {
 		return Distribution{}, err
 	}
 	v, err := s.store.Version(ctx, version)

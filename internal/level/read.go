@@ -24,7 +24,7 @@ type CustomerLevel struct {
 // unknown one (customer.Service.Visible decides), and the read is recorded
 // once (action customer.level): the reasons reveal the customer's AUM.
 func (s *Service) CustomerLevel(ctx context.Context, id int64) (CustomerLevel, error) {
-	if _, err := actor(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return CustomerLevel{}, err
 	}
 	ok, err := s.customers.Visible(ctx, id)

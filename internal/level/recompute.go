@@ -125,7 +125,7 @@ func (s *Service) RecomputeAll(ctx context.Context, trigger string) (Run, error)
 // and returns the running run at once; GET the run to follow it. The run
 // lives as long as the server (Deps.Background), not the request.
 func (s *Service) StartRecompute(ctx context.Context) (Run, error) {
-	if _, err := actor(ctx, access.LevelManage); err != nil {
+	if _, err := access.ActorWith(ctx, access.LevelManage); err != nil {
 		return Run{}, err
 	}
 	run, err := s.beginRun(ctx, TriggerManual)
@@ -210,7 +210,7 @@ func (s *Service) allBatches(ctx context.Context, active Version, run *Run) erro
 
 // Runs lists recent recompute runs, newest first, for rule managers.
 func (s *Service) Runs(ctx context.Context, limit int) ([]Run, error) {
-	if _, err := actor(ctx, access.LevelManage); err != nil {
+	if _, err := access.ActorWith(ctx, access.LevelManage); err != nil {
 		return nil, err
 	}
 	return s.store.Runs(ctx, kehu.ClampLimit(limit))
@@ -218,7 +218,7 @@ func (s *Service) Runs(ctx context.Context, limit int) ([]Run, error) {
 
 // GetRun returns one run, for rule managers.
 func (s *Service) GetRun(ctx context.Context, id int64) (Run, error) {
-	if _, err := actor(ctx, access.LevelManage); err != nil {
+	if _, err := access.ActorWith(ctx, access.LevelManage); err != nil {
 		return Run{}, err
 	}
 	return s.store.Run(ctx, id)

@@ -24,25 +24,13 @@ const (
 // maxNote bounds the free-text note of a version.
 const maxNote = 500
 
-// actor returns the actor in ctx if their role holds p.
-func actor(ctx context.Context, p access.Permission) (kehu.Actor, error) {
-	a, ok := kehu.ActorFrom(ctx)
-	if !ok {
-		return a, kehu.Errorf(kehu.EUNAUTHORIZED, "authentication required")
-	}
-	if !access.Can(a.Role, p) {
-		return a, kehu.Errorf(kehu.EFORBIDDEN, "your role may not do this")
-	}
-	return a, nil
-}
-
 func ruleObject(v int) string { return "level_rule:" + strconv.Itoa(v) }
 
 // Versions lists the rule versions, newest first. Anyone who serves
 // customers may read the active and past rules (an RM explains a level to a
 // customer); drafts are shown to rule managers only.
 func (s *Service) Versions(ctx context.Context) ([]Version, error) {
-	a, err := actor(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +52,7 @@ func (s *Service) Versions(ctx context.Context) ([]Version, error) {
 
 // Version returns one version; a draft is not found for non-managers.
 func (s *Service) Version(ctx context.Context, version int) (Version, error) {
-	a, err := actor(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return Version{}, err
 	}
@@ -80,7 +68,7 @@ func (s *Service) Version(ctx context.Context, version int) (Version, error) {
 
 // Active returns the rule in force.
 func (s *Service) Active(ctx context.Context) (Version, error) {
-	if _, err := actor(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return Version{}, err
 	}
 	return s.store.ActiveVersion(ctx)
@@ -107,7 +95,7 @@ func validate(r *Rule, note string) (string, error) {
 
 // CreateDraft stores r as a new draft version.
 func (s *Service) CreateDraft(ctx context.Context, r Rule, note string) (Version, error) {
-	a, err := actor(ctx, access.LevelManage)
+	a, err := access.ActorWith(ctx, access.LevelManage)
 	if err != nil {
 		return Version{}, err
 	}
@@ -135,7 +123,7 @@ func (s *Service) CreateDraft(ctx context.Context, r Rule, note string) (Version
 // UpdateDraft replaces a draft's rule and note; a version that is active or
 // retired is immutable (ECONFLICT), so what was in force stays on record.
 func (s *Service) UpdateDraft(ctx context.Context, version int, r Rule, note string) (Version, error) {
-	if _, err := actor(ctx, access.LevelManage); err != nil {
+	if _, err := access.ActorWith(ctx, access.LevelManage); err != nil {
 		return Version{}, err
 	}
 	note, err := validate(&r, note)
@@ -165,7 +153,7 @@ func (s *Service) UpdateDraft(ctx context.Context, version int, r Rule, note str
 // Activate puts a draft in force and retires the rule it replaces. Levels
 // follow at the next recompute (nightly, or one the administrator starts).
 func (s *Service) Activate(ctx context.Context, version int) (Version, error) {
-	a, err := actor(ctx, access.LevelManage)
+	a, err := access.ActorWith(ctx, access.LevelManage)
 	if err != nil {
 		return Version{}, err
 	}

@@ -20,7 +20,7 @@ const MaxBulkCustomers = 1000000
 // RequestApproval asks for permission to export or list up to max customers
 // in one request, with the business reason.
 func (s *Service) RequestApproval(ctx context.Context, reason string, max int) (Approval, error) {
-	a, err := actor(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return Approval{}, err
 	}
@@ -51,7 +51,7 @@ func (s *Service) RequestApproval(ctx context.Context, reason string, max int) (
 // Approvals lists approvals of requesters homed in the actor's subtree,
 // newest first, optionally of one status.
 func (s *Service) Approvals(ctx context.Context, status string) ([]Approval, error) {
-	a, err := actor(ctx, access.PrivacyManage)
+	a, err := access.ActorWith(ctx, access.PrivacyManage)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) Approvals(ctx context.Context, status string) ([]Approval, err
 // Decide approves or denies a pending approval of someone else in the
 // actor's subtree. An approval is valid for Config.ApprovalValidity.
 func (s *Service) Decide(ctx context.Context, id int64, approve bool, comment string) (Approval, error) {
-	a, err := actor(ctx, access.PrivacyManage)
+	a, err := access.ActorWith(ctx, access.PrivacyManage)
 	if err != nil {
 		return Approval{}, err
 	}
@@ -102,7 +102,7 @@ func (s *Service) Decide(ctx context.Context, id int64, approve bool, comment st
 // Alerts lists compliance alerts about users homed in the actor's subtree,
 // newest first, and records that they were read.
 func (s *Service) Alerts(ctx context.Context, f AlertFilter) (AlertPage, error) {
-	a, err := actor(ctx, access.PrivacyManage)
+	a, err := access.ActorWith(ctx, access.PrivacyManage)
 	if err != nil {
 		return AlertPage{}, err
 	}

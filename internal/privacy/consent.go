@@ -17,7 +17,7 @@ func customerObject(id int64) string { return "customer:" + strconv.FormatInt(id
 // channel never answered is not granted) and records the read. The contact
 // policy of marketing reads many customers at once with Consented instead.
 func (s *Service) Consents(ctx context.Context, customerID int64) ([]Consent, error) {
-	if _, err := actor(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return nil, err
 	}
 	if err := s.visible(ctx, customerID); err != nil {
@@ -59,7 +59,7 @@ func (s *Service) allConsents(ctx context.Context, customerID int64) ([]Consent,
 // to withdraw); granting needs customer.write. source says how the customer
 // told the bank.
 func (s *Service) SetConsents(ctx context.Context, customerID int64, changes []ConsentChange, source string) ([]Consent, error) {
-	a, err := actor(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func grantWord(c Consent) string {
 // booleans out), so it is not recorded; the caller must already hold the
 // ids legitimately.
 func (s *Service) Consented(ctx context.Context, channel string, ids []int64) (map[int64]bool, error) {
-	if _, err := actor(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return nil, err
 	}
 	if !validChannel(channel) {

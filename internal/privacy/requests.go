@@ -18,7 +18,7 @@ func requestObject(id int64) string { return "privacy_request:" + strconv.Format
 // the counter, the call centre) files it for a customer in their scope; only
 // privacy managers handle it afterwards. The deadline runs from now.
 func (s *Service) File(ctx context.Context, n NewRequest) (Request, error) {
-	a, err := actor(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return Request{}, err
 	}

@@ -111,22 +111,10 @@ func NewService(d Deps) *Service {
 // BulkThreshold returns the configured threshold, for pages that explain it.
 func (s *Service) BulkThreshold() int64 { return s.cfg.BulkThreshold }
 
-// actor returns the actor in ctx if it holds p.
-func actor(ctx context.Context, p access.Permission) (kehu.Actor, error) {
-	a, ok := kehu.ActorFrom(ctx)
-	if !ok {
-		return a, kehu.Errorf(kehu.EUNAUTHORIZED, "authentication required")
-	}
-	if !access.Can(a.Role, p) {
-		return a, kehu.Errorf(kehu.EFORBIDDEN, "your role may not do this")
-	}
-	return a, nil
-}
-
 // manager returns the actor if it may handle privacy requests, with its
 // customer read scope.
 func (s *Service) manager(ctx context.Context) (kehu.Actor, customer.ScopeFilter, error) {
-	a, err := actor(ctx, access.PrivacyManage)
+	a, err := access.ActorWith(ctx, access.PrivacyManage)
 	if err != nil {
 		return a, customer.ScopeFilter{}, err
 	}

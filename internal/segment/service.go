@@ -124,23 +124,12 @@ func NewService(d Deps) *Service {
 		loc: kehu.LoadShanghai()}
 }
 
-func actorWith(ctx context.Context, p access.Permission) (kehu.Actor, error) {
-	a, ok := kehu.ActorFrom(ctx)
-	if !ok {
-		return a, kehu.Errorf(kehu.EUNAUTHORIZED, "authentication required")
-	}
-	if p != "" && !access.Can(a.Role, p) {
-		return a, kehu.Errorf(kehu.EFORBIDDEN, "your role may not do this")
-	}
-	return a, nil
-}
-
 func object(id int64) string { return "segment:" + strconv.FormatInt(id, 10) }
 
 // Fields returns the catalogue, with the tag catalogue as the options of
 // has_tag (customer.read).
 func (s *Service) Fields(ctx context.Context) ([]Field, error) {
-	if _, err := actorWith(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return nil, err
 	}
 	out := Catalogue()
@@ -198,7 +187,7 @@ func (s *Service) PlanFor(ctx context.Context, id int64, now time.Time) (*Plan, 
 // Count counts the customers in the actor's scope a rule selects
 // (customer.read).
 func (s *Service) Count(ctx context.Context, raw []byte) (int64, error) {
-	if _, err := actorWith(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return 0, err
 	}
 	scope, err := s.customers.ReadScope(ctx)
@@ -215,7 +204,7 @@ func (s *Service) Count(ctx context.Context, raw []byte) (int64, error) {
 // List returns the saved segments (customer.read: definitions hold no
 // customer data).
 func (s *Service) List(ctx context.Context) ([]Segment, error) {
-	if _, err := actorWith(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return nil, err
 	}
 	return s.store.ListSegments(ctx)
@@ -223,7 +212,7 @@ func (s *Service) List(ctx context.Context) ([]Segment, error) {
 
 // Get returns one segment.
 func (s *Service) Get(ctx context.Context, id int64) (Segment, error) {
-	if _, err := actorWith(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return Segment{}, err
 	}
 	return s.store.GetSegment(ctx, id)
@@ -250,7 +239,7 @@ func (in *Input) check() (*Rule, error) {
 // Create saves a new segment (marketing.write); a static one takes its
 // snapshot in the actor's scope at once.
 func (s *Service) Create(ctx context.Context, in Input) (Segment, error) {
-	a, err := actorWith(ctx, access.MarketingWrite)
+	a, err := access.ActorWith(ctx, access.MarketingWrite)
 	if err != nil {
 		return Segment{}, err
 	}
@@ -300,7 +289,7 @@ func (s *Service) snapshot(ctx context.Context, g *Segment, p *Plan, now time.Ti
 // (marketing.write). A static segment is snapshotted again; one turned
 // dynamic loses its snapshot.
 func (s *Service) Update(ctx context.Context, id int64, in Input) (Segment, error) {
-	if _, err := actorWith(ctx, access.MarketingWrite); err != nil {
+	if _, err := access.ActorWith(ctx, access.MarketingWrite); err != nil {
 		return Segment{}, err
 	}
 	r, err := in.check()
@@ -351,7 +340,7 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (Segment, erro
 
 // Delete removes a segment no other segment references (marketing.write).
 func (s *Service) Delete(ctx context.Context, id int64) error {
-	if _, err := actorWith(ctx, access.MarketingWrite); err != nil {
+	if _, err := access.ActorWith(ctx, access.MarketingWrite); err != nil {
 		return err
 	}
 	return s.tx.WithTx(ctx, func(ctx context.Context) error {
@@ -385,7 +374,7 @@ func joinIDs(ids []int64) string {
 
 // Snapshot takes a static segment's members again (marketing.write).
 func (s *Service) Snapshot(ctx context.Context, id int64) (Segment, error) {
-	if _, err := actorWith(ctx, access.MarketingWrite); err != nil {
+	if _, err := access.ActorWith(ctx, access.MarketingWrite); err != nil {
 		return Segment{}, err
 	}
 	now := s.clock.Now().UTC()
@@ -422,7 +411,7 @@ type MembersPage struct {
 // as a customer list is, with one audit record (customer.read).
 func (s *Service) Members(ctx context.Context, id int64, after kehu.Cursor, limit int) (MembersPage, error) {
 	var page MembersPage
-	if _, err := actorWith(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return page, err
 	}
 	scope, err := s.customers.ReadScope(ctx)
@@ -459,7 +448,7 @@ func (s *Service) Members(ctx context.Context, id int64, after kehu.Cursor, limi
 // actor's scope, without recording: for modules that act on a segment and
 // record their own action (a campaign launch).
 func (s *Service) Audience(ctx context.Context, id int64, after int64, limit int) ([]int64, error) {
-	if _, err := actorWith(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return nil, err
 	}
 	scope, err := s.customers.ReadScope(ctx)

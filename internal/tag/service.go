@@ -79,23 +79,12 @@ func NewService(d Deps) *Service {
 		loc: kehu.LoadShanghai()}
 }
 
-func actorWith(ctx context.Context, p access.Permission) (kehu.Actor, error) {
-	a, ok := kehu.ActorFrom(ctx)
-	if !ok {
-		return a, kehu.Errorf(kehu.EUNAUTHORIZED, "authentication required")
-	}
-	if p != "" && !access.Can(a.Role, p) {
-		return a, kehu.Errorf(kehu.EFORBIDDEN, "your role may not do this")
-	}
-	return a, nil
-}
-
 func tagObject(id int64) string { return "tag:" + strconv.FormatInt(id, 10) }
 
 // Catalogue returns the tag catalogue to any signed-in user (pickers and
 // filters need it); inactive entries too when asked.
 func (s *Service) Catalogue(ctx context.Context, inactive bool) ([]Tag, error) {
-	if _, err := actorWith(ctx, ""); err != nil {
+	if _, err := access.ActorWith(ctx, ""); err != nil {
 		return nil, err
 	}
 	return s.store.ListTags(ctx, inactive)
@@ -103,7 +92,7 @@ func (s *Service) Catalogue(ctx context.Context, inactive bool) ([]Tag, error) {
 
 // Get returns one catalogue entry.
 func (s *Service) Get(ctx context.Context, id int64) (Tag, error) {
-	if _, err := actorWith(ctx, ""); err != nil {
+	if _, err := access.ActorWith(ctx, ""); err != nil {
 		return Tag{}, err
 	}
 	return s.store.GetTag(ctx, id)
@@ -111,7 +100,7 @@ func (s *Service) Get(ctx context.Context, id int64) (Tag, error) {
 
 // Create adds a catalogue entry (tag.manage).
 func (s *Service) Create(ctx context.Context, n NewTag) (Tag, error) {
-	if _, err := actorWith(ctx, access.TagManage); err != nil {
+	if _, err := access.ActorWith(ctx, access.TagManage); err != nil {
 		return Tag{}, err
 	}
 	now := s.clock.Now().UTC()
@@ -139,7 +128,7 @@ func (s *Service) Create(ctx context.Context, n NewTag) (Tag, error) {
 // Update changes a catalogue entry (tag.manage). Built-in tags keep their
 // code, so EnsureDefaults does not bring back one the bank renamed.
 func (s *Service) Update(ctx context.Context, id int64, u Update) (Tag, error) {
-	if _, err := actorWith(ctx, access.TagManage); err != nil {
+	if _, err := access.ActorWith(ctx, access.TagManage); err != nil {
 		return Tag{}, err
 	}
 	var next Tag
@@ -196,7 +185,7 @@ func diff(a, b Tag) []audit.Change {
 // Delete removes a catalogue entry no customer carries (tag.manage); one in
 // use is ECONFLICT: deactivate it instead, so the history stays readable.
 func (s *Service) Delete(ctx context.Context, id int64) error {
-	if _, err := actorWith(ctx, access.TagManage); err != nil {
+	if _, err := access.ActorWith(ctx, access.TagManage); err != nil {
 		return err
 	}
 	return s.tx.WithTx(ctx, func(ctx context.Context) error {
@@ -254,7 +243,7 @@ func (s *Service) Of(ctx context.Context, customerID int64) ([]CustomerTag, erro
 // renews it, with one customer.tag audit entry. Emotion tags need a reason
 // and always expire; computed tags follow their rule and cannot be added.
 func (s *Service) Add(ctx context.Context, customerID int64, in Assign) (CustomerTag, error) {
-	a, err := actorWith(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return CustomerTag{}, err
 	}
@@ -336,7 +325,7 @@ func (s *Service) checkAssign(t Tag, ct *CustomerTag, expiresOn *kehu.Date, now 
 // customer.untag entry. A computed tag cannot be removed by hand (the rule
 // would put it back); a tag the customer does not carry is ENOTFOUND.
 func (s *Service) Remove(ctx context.Context, customerID, tagID int64) error {
-	if _, err := actorWith(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return err
 	}
 	if err := s.visible(ctx, customerID); err != nil {

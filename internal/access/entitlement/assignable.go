@@ -11,7 +11,7 @@ import (
 // the ones Transfer and AddSecondary accept. It reads staff, not customers,
 // so nothing is recorded.
 func (s *Service) AssignableRMs(ctx context.Context) ([]UserRef, error) {
-	a, err := actorWith(ctx, access.CustomerTransfer)
+	a, err := access.ActorWith(ctx, access.CustomerTransfer)
 	if err != nil {
 		return nil, err
 	}

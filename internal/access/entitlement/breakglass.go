@@ -16,7 +16,7 @@ import (
 // An unknown customer is ENOTFOUND (the agent could open it anyway, so the
 // answer reveals nothing the opening would not).
 func (s *Service) BreakGlass(ctx context.Context, n NewBreakGlass) (Grant, error) {
-	a, err := actorWith(ctx, access.BreakGlass)
+	a, err := access.ActorWith(ctx, access.BreakGlass)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -48,7 +48,7 @@ func (s *Service) BreakGlass(ctx context.Context, n NewBreakGlass) (Grant, error
 // when reviewed is false. Reviewers see the customer's name (masked by the
 // caller's display policy) to judge the opening.
 func (s *Service) BreakGlassQueue(ctx context.Context, reviewed *bool) ([]Grant, error) {
-	if _, err := actorWith(ctx, access.AccessReview); err != nil {
+	if _, err := access.ActorWith(ctx, access.AccessReview); err != nil {
 		return nil, err
 	}
 	return s.store.ListBreakGlass(ctx, BreakGlassFilter{Reviewed: reviewed, Limit: 200})
@@ -57,7 +57,7 @@ func (s *Service) BreakGlassQueue(ctx context.Context, reviewed *bool) ([]Grant,
 // Review marks break-glass opening id as reviewed with a comment. Nobody
 // reviews their own opening.
 func (s *Service) Review(ctx context.Context, id int64, comment string) (Grant, error) {
-	a, err := actorWith(ctx, access.AccessReview)
+	a, err := access.ActorWith(ctx, access.AccessReview)
 	if err != nil {
 		return Grant{}, err
 	}

@@ -3,6 +3,7 @@ package entitlement
 import (
 	"context"
 
+	"kehu/internal/access"
 	"kehu/internal/kehu"
 )
 
@@ -28,7 +29,7 @@ func NewGrants(store Store, clock kehu.Clock) Grants {
 // ActiveGrant returns the id of the actor's unrevoked, unexpired grant of
 // scope for customer id, 0 when there is none (or no actor).
 func (g Grants) ActiveGrant(ctx context.Context, customerID int64, scope string) (int64, error) {
-	a, err := actorWith(ctx, "")
+	a, err := access.ActorWith(ctx, "")
 	if err != nil {
 		return 0, err
 	}

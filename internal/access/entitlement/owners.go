@@ -13,7 +13,7 @@ import (
 // customer (ENOTFOUND otherwise, like every customer read). The read is
 // recorded once.
 func (s *Service) Owners(ctx context.Context, id int64) (Owners, error) {
-	if _, err := actorWith(ctx, access.CustomerRead); err != nil {
+	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return Owners{}, err
 	}
 	if err := s.visible(ctx, id); err != nil {
@@ -75,7 +75,7 @@ func (s *Service) rmIn(ctx context.Context, a kehu.Actor, field string, id int64
 // t.CustomerIDs, all or none, each recorded with the reason. A customer
 // outside the manager's subtree is ENOTFOUND and stops the whole batch.
 func (s *Service) Transfer(ctx context.Context, t TransferInput) error {
-	a, err := actorWith(ctx, access.CustomerTransfer)
+	a, err := access.ActorWith(ctx, access.CustomerTransfer)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (s *Service) RemoveSecondary(ctx context.Context, id, user int64) error {
 }
 
 func (s *Service) changeSecondary(ctx context.Context, id, user int64, add bool) error {
-	a, err := actorWith(ctx, access.CustomerTransfer)
+	a, err := access.ActorWith(ctx, access.CustomerTransfer)
 	if err != nil {
 		return err
 	}

@@ -46,24 +46,11 @@ func NewService(d Deps) *Service {
 	return &Service{store: d.Store, clock: d.Clock, audit: d.Audit, tx: d.Tx, customers: d.Customers}
 }
 
-// actorWith returns the actor in ctx if their role holds p ("" for any
-// signed-in user).
-func actorWith(ctx context.Context, p access.Permission) (kehu.Actor, error) {
-	a, ok := kehu.ActorFrom(ctx)
-	if !ok {
-		return a, kehu.Errorf(kehu.EUNAUTHORIZED, "authentication required")
-	}
-	if p != "" && !access.Can(a.Role, p) {
-		return a, kehu.Errorf(kehu.EFORBIDDEN, "your role may not do this")
-	}
-	return a, nil
-}
-
 // Request files a request for temporary access. It answers the same whether
 // or not the customer exists or is already in scope, so filing reveals
 // nothing; approvers only ever see requests for customers in their subtree.
 func (s *Service) Request(ctx context.Context, n NewRequest) (Request, error) {
-	a, err := actorWith(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return Request{}, err
 	}
@@ -90,7 +77,7 @@ func (s *Service) Request(ctx context.Context, n NewRequest) (Request, error) {
 // requests they may decide. Customer names are kept only on the approver's
 // list.
 func (s *Service) Requests(ctx context.Context, status string, mine bool) ([]Request, error) {
-	a, err := actorWith(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +126,7 @@ func (s *Service) Deny(ctx context.Context, id int64, comment string) (Request, 
 }
 
 func (s *Service) decide(ctx context.Context, id int64, to, comment string) (Request, error) {
-	a, err := actorWith(ctx, access.AccessApprove)
+	a, err := access.ActorWith(ctx, access.AccessApprove)
 	if err != nil {
 		return Request{}, err
 	}
@@ -181,7 +168,7 @@ func (s *Service) decide(ctx context.Context, id int64, to, comment string) (Req
 // Revoke ends request id: the requester may withdraw or give up their own,
 // an approver may end one for a customer in their subtree.
 func (s *Service) Revoke(ctx context.Context, id int64, comment string) (Request, error) {
-	a, err := actorWith(ctx, access.CustomerRead)
+	a, err := access.ActorWith(ctx, access.CustomerRead)
 	if err != nil {
 		return Request{}, err
 	}
