@@ -193,13 +193,14 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	// Customer segments (docs/SEGMENTS.md).
 	segments := segment.NewService(segment.Deps{Store: db.Segments(), Customers: customers, Clock: clock, Audit: trail,
 		Tx: db, Tags: segment.TagCatalogue{Tags: svc360.tags}})
-	// Message templates and the outbox (docs/DELIVERY.md).
-	if err := ob.wire(db, clock, trail, customers, logger); err != nil {
+	// Suitability and the contact policy (docs/POLICY.md).
+	pol := newPolicySet(db, clock, trail, customers, svc360.interactions)
+	// Message templates and the outbox (docs/DELIVERY.md); each send asks
+	// the contact policy again, so consent withdrawn after queueing wins.
+	if err := ob.wire(db, clock, trail, customers, logger, pol.sendCheck); err != nil {
 		return nil, err
 	}
 	templates, monitor := ob.services()
-	// Suitability and the contact policy (docs/POLICY.md).
-	pol := newPolicySet(db, clock, trail, customers, svc360.interactions)
 	// Field provenance and source records of a customer (数据来源).
 	ids := identity.NewService(identity.Deps{Store: db.Identity(), Tx: db, Audit: trail, Customers: customers})
 	metrics := httpapi.NewMetrics()

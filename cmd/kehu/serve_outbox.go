@@ -135,7 +135,8 @@ func (c *outboxConfig) validate(dbURL string) error {
 
 // wire builds the template service, the monitor and the dispatcher; a nil
 // configuration (tests and benchmarks) wires nothing.
-func (c *outboxConfig) wire(db *store.DB, clock kehu.Clock, trail *audit.Log, customers *customer.Service, logger *slog.Logger) error {
+func (c *outboxConfig) wire(db *store.DB, clock kehu.Clock, trail *audit.Log, customers *customer.Service, logger *slog.Logger,
+	suppress func(context.Context, int64, outbox.Channel, msgtemplate.Purpose) (string, error)) error {
 	if c == nil {
 		return nil
 	}
@@ -182,7 +183,7 @@ func (c *outboxConfig) wire(db *store.DB, clock kehu.Clock, trail *audit.Log, cu
 	}
 	if c.dispatch {
 		c.dispatcher = outbox.NewDispatcher(outbox.DispatcherDeps{Store: db.Outbox(), Gateways: gateways, Templates: db.Templates(),
-			Options: opt, Clock: clock, Logger: logger.With("component", "outbox"),
+			Options: opt, Clock: clock, Logger: logger.With("component", "outbox"), Suppress: suppress,
 			Config: outbox.Config{Lease: c.lease, MaxAge: c.maxAge, Rates: rates}})
 	}
 	return nil

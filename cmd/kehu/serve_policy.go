@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+
 	"kehu/internal/audit"
 	"kehu/internal/customer"
 	"kehu/internal/interaction"
 	"kehu/internal/kehu"
+	"kehu/internal/msgtemplate"
+	"kehu/internal/outbox"
 	"kehu/internal/policy"
 	"kehu/internal/store"
 	"kehu/internal/suitability"
@@ -25,4 +29,15 @@ func newPolicySet(db *store.DB, clock kehu.Clock, trail audit.Recorder, customer
 		QuietDays: interactions.QuietDays()})
 	return policySet{policy: p, suitability: suitability.NewService(suitability.Deps{Store: db.Suitability(),
 		Customers: customers, Settings: p, Clock: clock, Audit: trail})}
+}
+
+// sendCheck is the outbox's question before each send (outbox.DispatcherDeps
+// .Suppress): the policy's send-time rules, with the outbox's channel names
+// mapped to the policy's.
+func (p policySet) sendCheck(ctx context.Context, customerID int64, ch outbox.Channel, purpose msgtemplate.Purpose) (string, error) {
+	channel := string(ch)
+	if ch == msgtemplate.Push {
+		channel = "app_push"
+	}
+	return p.policy.SendCheck(ctx, customerID, channel, string(purpose))
 }

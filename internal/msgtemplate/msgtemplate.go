@@ -86,6 +86,7 @@ type Template struct {
 type Version struct {
 	TemplateID int64     `json:"template_id"`
 	Version    int       `json:"version"`
+	Purpose    Purpose   `json:"purpose"`
 	Content    Content   `json:"content"`
 	Note       string    `json:"note,omitempty"`
 	CreatedBy  int64     `json:"created_by"`

@@ -83,10 +83,11 @@ type DispatcherDeps struct {
 	Clock     kehu.Clock
 	Logger    *slog.Logger
 	Config    Config
-	// Suppress, when set, is asked before each send; a non-empty reason
-	// fails the message ("suppressed: reason"), e.g. consent withdrawn
-	// after the message was queued.
-	Suppress func(ctx context.Context, customerID int64, ch Channel) (string, error)
+	// Suppress, when set, is asked before each send with the message's
+	// purpose (its template's; a message queued as rendered text is
+	// marketing); a non-empty reason fails the message ("suppressed:
+	// reason"), e.g. consent withdrawn after the message was queued.
+	Suppress func(ctx context.Context, customerID int64, ch Channel, purpose msgtemplate.Purpose) (string, error)
 	// Owner names this dispatcher in leases (default host-pid-random).
 	Owner string
 	// Sleep waits (tests replace it to drive a fake clock); it returns
@@ -333,8 +334,17 @@ func (x *Dispatcher) prepare(ctx context.Context, m Message, r Recipient, now ti
 	default:
 		env.To = "customer:" + strconv.FormatInt(m.CustomerID, 10)
 	}
+	content, purpose := m.Content, msgtemplate.Marketing
+	var v msgtemplate.Version
+	if content == nil {
+		var err error
+		if v, err = x.template(ctx, m.TemplateID, m.TemplateVersion); err != nil {
+			return env, fmt.Sprintf("template %d version %d: %s", m.TemplateID, m.TemplateVersion, kehu.ErrorMessage(err))
+		}
+		purpose = v.Purpose
+	}
 	if x.d.Suppress != nil {
-		reason, err := x.d.Suppress(ctx, m.CustomerID, m.Channel)
+		reason, err := x.d.Suppress(ctx, m.CustomerID, m.Channel, purpose)
 		if err != nil {
 			return env, "contact policy unavailable: " + err.Error()
 		}
@@ -342,12 +352,7 @@ func (x *Dispatcher) prepare(ctx context.Context, m Message, r Recipient, now ti
 			return env, "suppressed: " + reason
 		}
 	}
-	content := m.Content
 	if content == nil {
-		v, err := x.template(ctx, m.TemplateID, m.TemplateVersion)
-		if err != nil {
-			return env, fmt.Sprintf("template %d version %d: %s", m.TemplateID, m.TemplateVersion, kehu.ErrorMessage(err))
-		}
 		data := msgtemplate.Data{}
 		if m.Data != nil {
 			data = *m.Data

@@ -47,8 +47,14 @@ func newRig(t *testing.T, db *store.DB) *rig {
 // dispatcher returns a dispatcher over gateways whose Sleep advances the
 // fake clock (and records the wait) instead of sleeping.
 func (r *rig) dispatcher(gws map[outbox.Channel]outbox.Gateway, cfg outbox.Config, owner string) *outbox.Dispatcher {
+	return r.dispatcherWith(gws, cfg, owner, nil)
+}
+
+// dispatcherWith is dispatcher with a send-time suppression check.
+func (r *rig) dispatcherWith(gws map[outbox.Channel]outbox.Gateway, cfg outbox.Config, owner string,
+	suppress func(context.Context, int64, outbox.Channel, msgtemplate.Purpose) (string, error)) *outbox.Dispatcher {
 	return outbox.NewDispatcher(outbox.DispatcherDeps{Store: r.db.Outbox(), Gateways: gws, Templates: r.db.Templates(),
-		Options: r.opt, Clock: r.bank.Clock, Config: cfg, Owner: owner,
+		Options: r.opt, Clock: r.bank.Clock, Config: cfg, Owner: owner, Suppress: suppress,
 		Sleep: func(ctx context.Context, d time.Duration) {
 			r.slept = append(r.slept, d)
 			r.bank.Clock.Advance(d)

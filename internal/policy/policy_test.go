@@ -512,3 +512,40 @@ func TestDecideManyEqualsDecide(t *testing.T) {
 		t.Logf("%d decisions compared", decisions)
 	})
 }
+
+// TestSendCheck: just before a queued message goes out, the outbox asks
+// again — consent withdrawn since the queueing suppresses it, while the
+// caps its own contact filled, quiet hours and service purpose do not.
+func TestSendCheck(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		b, svc, a1 := fixture(t, db)
+		ctx := context.Background()
+		now := b.Clock.Now()
+		check := func(what string, channel, purpose, want string) {
+			t.Helper()
+			got, err := svc.SendCheck(ctx, a1, channel, purpose)
+			if err != nil || got != want {
+				t.Errorf("%s: %q %v, want %q", what, got, err, want)
+			}
+		}
+		check("queued and allowed", "sms", policy.PurposeMarketing, "")
+		// The campaign recorded its contacts when it queued (two in a day):
+		// the caps are full, but by these very messages.
+		for i := range 2 {
+			if err := svc.RecordContacts(ctx, []policy.Contact{{CustomerID: a1, Channel: "sms", Purpose: policy.PurposeMarketing,
+				SourceKind: policy.SourceCampaign, SourceID: int64(20 + i), At: now}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := decide(t, svc, policy.Request{CustomerID: a1, Channel: "sms", Purpose: policy.PurposeMarketing, At: now}); d.Outcome != policy.Suppress {
+			t.Fatalf("caps not full: %v", codes(d))
+		}
+		check("caps full by its own contacts", "sms", policy.PurposeMarketing, "")
+		check("no consent for e-mail", "email", policy.PurposeMarketing, policy.ReasonNoConsent)
+		if _, err := b.PrivacyService().SetConsents(b.As("rm_a"), a1, []privacy.ConsentChange{{Channel: "sms"}}, "phone"); err != nil {
+			t.Fatal(err)
+		}
+		check("consent withdrawn after queueing", "sms", policy.PurposeMarketing, policy.ReasonConsentWithdrawn)
+		check("a service notice needs no marketing consent", "sms", policy.PurposeService, "")
+	})
+}

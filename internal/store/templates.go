@@ -100,8 +100,8 @@ func (s *TemplateStore) ListTemplates(ctx context.Context, ch msgtemplate.Channe
 
 // GetVersion implements msgtemplate.Store.
 func (s *TemplateStore) GetVersion(ctx context.Context, id int64, version int) (msgtemplate.Version, error) {
-	v, err := scanTemplateVersion(s.db.reader(ctx).QueryRowContext(ctx, `SELECT template_id, version, content, note, created_by,
-		created_at FROM message_template_versions WHERE template_id = $1 AND version = $2`, id, version))
+	v, err := scanTemplateVersion(s.db.reader(ctx).QueryRowContext(ctx, `SELECT template_id, version, purpose, content, note,
+		created_by, created_at FROM message_template_versions WHERE template_id = $1 AND version = $2`, id, version))
 	if err != nil {
 		return v, notFound(err, "template version")
 	}
@@ -111,7 +111,7 @@ func (s *TemplateStore) GetVersion(ctx context.Context, id int64, version int) (
 func scanTemplateVersion(row interface{ Scan(...any) error }) (msgtemplate.Version, error) {
 	var v msgtemplate.Version
 	var content string
-	if err := row.Scan(&v.TemplateID, &v.Version, &content, &v.Note, &v.CreatedBy, &v.CreatedAt); err != nil {
+	if err := row.Scan(&v.TemplateID, &v.Version, &v.Purpose, &content, &v.Note, &v.CreatedBy, &v.CreatedAt); err != nil {
 		return v, err
 	}
 	v.CreatedAt = v.CreatedAt.UTC()
@@ -124,7 +124,7 @@ func scanTemplateVersion(row interface{ Scan(...any) error }) (msgtemplate.Versi
 // ListVersions implements msgtemplate.Store.
 func (s *TemplateStore) ListVersions(ctx context.Context, id int64) ([]msgtemplate.Version, error) {
 	out := []msgtemplate.Version{}
-	err := queryEach(ctx, s.db.reader(ctx), "list template versions", `SELECT template_id, version, content, note,
+	err := queryEach(ctx, s.db.reader(ctx), "list template versions", `SELECT template_id, version, purpose, content, note,
 		created_by, created_at FROM message_template_versions WHERE template_id = $1 ORDER BY version DESC`,
 		[]any{id}, func(r *sql.Rows) error {
 			v, err := scanTemplateVersion(r)
