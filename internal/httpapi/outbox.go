@@ -160,20 +160,9 @@ func outboxFilter(r *http.Request) (outbox.Filter, error) {
 		}
 		f.SourceKind, f.SourceID = kind, id
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			issues = append(issues, FieldIssue{"limit", "must be a positive integer"})
-		}
-		f.Limit = n
-	}
-	if s := q.Get("cursor"); s != "" {
-		c, err := kehu.DecodeCursor(s)
-		if err != nil {
-			issues = append(issues, FieldIssue{"cursor", "is not a cursor from a previous page"})
-		}
-		f.After = c.AfterID
-	}
+	var after kehu.Cursor
+	f.Limit, after, issues = pageParams(r, issues)
+	f.After = after.AfterID
 	if len(issues) > 0 {
 		return f, badBody("a query parameter is invalid", issues...)
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"kehu/internal/kehu"
 	"kehu/internal/segment"
 )
 
@@ -197,22 +196,7 @@ func (a *api) segmentMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	var issues []FieldIssue
-	limit := 0
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			issues = append(issues, FieldIssue{"limit", "must be a positive integer"})
-		}
-		limit = kehu.ClampLimit(n)
-	}
-	var after kehu.Cursor
-	if s := q.Get("cursor"); s != "" {
-		if after, err = kehu.DecodeCursor(s); err != nil {
-			issues = append(issues, FieldIssue{"cursor", "is not a cursor from a previous page"})
-		}
-	}
+	limit, after, issues := pageParams(r, nil)
 	if len(issues) > 0 {
 		return badBody("a query parameter is invalid", issues...)
 	}

@@ -163,14 +163,7 @@ func (s *GovernanceStore) ScanRows(ctx context.Context, table string, columns []
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", table, err)
 		}
-		batch, err := collect(rows, table, func(r *sql.Rows) (governance.Row, error) {
-			row := governance.Row{Values: make([]any, len(columns))}
-			dest := []any{&row.ID, &row.OrgID, &row.CustomerID, &row.CustomerType}
-			for i := range row.Values {
-				dest = append(dest, &row.Values[i])
-			}
-			return row, r.Scan(dest...)
-		})
+		batch, err := collect(rows, table, qualityRowScanner(len(columns)))
 		if err != nil {
 			return err
 		}
@@ -396,4 +389,17 @@ func (s *NightlyStore) Recent(ctx context.Context, limit int) ([]nightly.Record,
 		x.FinishedAt, x.StartedAt = optTime(fin), x.StartedAt.UTC()
 		return x, err
 	})
+}
+
+// qualityRowScanner reads a data-quality row: id, home organisation,
+// customer, customer type, then n measured columns.
+func qualityRowScanner(n int) func(*sql.Rows) (governance.Row, error) {
+	return func(r *sql.Rows) (governance.Row, error) {
+		row := governance.Row{Values: make([]any, n)}
+		dest := []any{&row.ID, &row.OrgID, &row.CustomerID, &row.CustomerType}
+		for i := range row.Values {
+			dest = append(dest, &row.Values[i])
+		}
+		return row, r.Scan(dest...)
+	}
 }

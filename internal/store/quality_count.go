@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -318,14 +317,7 @@ func (s *GovernanceStore) ScanIssues(ctx context.Context, table string, ms []gov
 		if err != nil {
 			return fmt.Errorf("scan %s issues: %w", table, err)
 		}
-		batch, err := collect(rows, table, func(r *sql.Rows) (governance.Row, error) {
-			row := governance.Row{Values: make([]any, len(columns))}
-			dest := []any{&row.ID, &row.OrgID, &row.CustomerID, &row.CustomerType}
-			for i := range row.Values {
-				dest = append(dest, &row.Values[i])
-			}
-			return row, r.Scan(dest...)
-		})
+		batch, err := collect(rows, table, qualityRowScanner(len(columns)))
 		if err != nil {
 			return err
 		}
