@@ -3,6 +3,7 @@ module kehu
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/chromedp/chromedp v0.23.0
 	github.com/emmansun/gmsm v0.15.5
 	github.com/getkin/kin-openapi v0.152.0

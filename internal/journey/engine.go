@@ -1,0 +1,269 @@
+package journey
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"kehu/internal/ingest"
+	"kehu/internal/kehu"
+	"kehu/internal/msgtemplate"
+	"kehu/internal/outbox"
+	"kehu/internal/policy"
+	"kehu/internal/segment"
+	"kehu/internal/tag"
+)
+
+// Policy is the contact policy as the engine uses it (policy.Service).
+type Policy interface {
+	Decide(ctx context.Context, r policy.Request) (policy.Decision, error)
+	RecordContacts(ctx context.Context, cs []policy.Contact) error
+	SaveTally(ctx context.Context, kind string, id int64, t policy.Tally) error
+}
+
+// Queue is the outbox's enqueue side (outbox.Queue).
+type Queue interface {
+	Enqueue(ctx context.Context, rows []outbox.New) (outbox.Result, error)
+}
+
+// Templates reads a template's current version (store.TemplateStore).
+type Templates interface {
+	GetTemplate(ctx context.Context, id int64) (msgtemplate.Template, error)
+}
+
+// Tags puts tags on customers (store.TagStore).
+type Tags interface {
+	GetTag(ctx context.Context, id int64) (tag.Tag, error)
+	PutCustomerTag(ctx context.Context, customerID int64, ct tag.CustomerTag) error
+}
+
+// Segments plans a saved segment and loads the facts its in-memory
+// evaluator reads (segment.Service, store.SegmentStore).
+type Segments interface {
+	PlanFor(ctx context.Context, id int64, now time.Time) (*segment.Plan, error)
+	SegmentFacts(ctx context.Context, ids []int64, since, now time.Time) (map[int64]*segment.Facts, error)
+}
+
+// TaskRequest is a task a journey creates.
+type TaskRequest struct {
+	Kind       string
+	Title      string
+	Detail     string
+	Suggested  []string
+	CustomerID int64
+	ProductID  int64
+	// AssigneeID, or QueueRole at QueueOrgID; neither: the customer's RM
+	// (the RM queue of the customer's outlet without one).
+	AssigneeID int64
+	QueueRole  string
+	QueueOrgID int64
+	DueAt      *time.Time
+	JourneyID  int64
+	DedupKey   string
+}
+
+// LeadRequest is a lead a journey creates.
+type LeadRequest struct {
+	CustomerID int64
+	ProductID  int64
+	AssigneeID int64
+	Note       string
+	JourneyID  int64
+	DedupKey   string
+}
+
+// Work creates RM tasks and leads in the transaction in ctx (internal/task,
+// internal/sales; WorkOf); created is false when the dedup key existed.
+type Work interface {
+	CreateTask(ctx context.Context, r TaskRequest) (created bool, err error)
+	CreateLead(ctx context.Context, r LeadRequest) (created bool, err error)
+}
+
+// Options tune the engine.
+type Options struct {
+	// Batch is the most ids of one source read per pass (default 5000).
+	Batch int64
+	// Overlap re-reads this many ids below each cursor (PostgreSQL, where
+	// concurrent feed batches may commit out of id order; firings are
+	// unique, so a re-read fires nothing twice). 0 on SQLite.
+	Overlap int64
+	// MaxAge: a transaction or event older than this when read does not
+	// fire (a history import is not a live event). Default 72 h.
+	MaxAge time.Duration
+	// Tick is how often the worker looks without a notification
+	// (default 1 s).
+	Tick time.Duration
+}
+
+// Deps are the engine's collaborators. Work may be nil: task and lead
+// actions then fail with a reason.
+type Deps struct {
+	Store     Store
+	Tx        kehu.Transactor
+	Clock     kehu.Clock
+	Policy    Policy
+	Queue     Queue
+	Templates Templates
+	Tags      Tags
+	Segments  Segments
+	Work      Work
+	Logger    *slog.Logger
+	Options   Options
+}
+
+// Engine evaluates journeys on committed feed batches and daily scans.
+type Engine struct {
+	d    Deps
+	loc  *time.Location
+	wake chan struct{}
+	mu   sync.Mutex // one pass at a time
+	// Fired is called after each committed pass with its firings (tests
+	// and the benchmark measure latency with it); nil for none.
+	Fired func([]Firing)
+}
+
+// NewEngine returns an engine; it panics without Store, Tx, Policy, Queue,
+// Templates, Tags or Segments.
+func NewEngine(d Deps) *Engine {
+	if d.Store == nil || d.Tx == nil || d.Policy == nil || d.Queue == nil || d.Templates == nil || d.Tags == nil ||
+		d.Segments == nil {
+		panic("journey.NewEngine: Store, Tx, Policy, Queue, Templates, Tags and Segments are required")
+	}
+	if d.Clock == nil {
+		d.Clock = kehu.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	o := &d.Options
+	if o.Batch <= 0 {
+		o.Batch = 5000
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 72 * time.Hour
+	}
+	if o.Tick <= 0 {
+		o.Tick = time.Second
+	}
+	return &Engine{d: d, loc: kehu.LoadShanghai(), wake: make(chan struct{}, 1)}
+}
+
+// Notify is the ingest subscriber: it only wakes the worker (a queue of
+// one: notifications arriving during a pass coalesce into the next), so the
+// feed's request returns at once. The worker reads what was stored from its
+// cursors, so a lost notification delays nothing beyond the next tick.
+func (e *Engine) Notify(_ context.Context, c ingest.Committed) {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run passes over new rows on every notification and every Tick until ctx
+// ends.
+func (e *Engine) Run(ctx context.Context) {
+	t := time.NewTicker(e.d.Options.Tick)
+	defer t.Stop()
+	for {
+		if _, err := e.Pass(ctx); err != nil && ctx.Err() == nil {
+			e.d.Logger.ErrorContext(ctx, "journey pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// Pass evaluates the live journeys on every row stored since the cursors,
+// until caught up, and returns the firings. Each chunk of rows commits its
+// firings, their actions and the cursor together.
+func (e *Engine) Pass(ctx context.Context) ([]Firing, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	js, err := e.active(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var all []Firing
+	for _, src := range []string{SourceTransactions, SourceEvents, SourceLevels} {
+		for {
+			fs, more, err := e.chunk(ctx, src, js)
+			if err != nil {
+				return all, fmt.Errorf("journeys on %s: %w", src, err)
+			}
+			all = append(all, fs...)
+			if !more {
+				break
+			}
+		}
+	}
+	return all, nil
+}
+
+// active returns the active journeys by trigger.
+func (e *Engine) active(ctx context.Context) (map[string][]Journey, error) {
+	list, err := e.d.Store.ListJourneys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Journey{}
+	for _, j := range list {
+		if j.Status == Active {
+			out[j.Definition.Trigger] = append(out[j.Definition.Trigger], j)
+		}
+	}
+	return out, nil
+}
+
+// chunk reads up to Batch ids of src past its cursor and fires on them in
+// one transaction with the new cursor; more says the source has more.
+func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey) ([]Firing, bool, error) {
+	pos, ok, err := e.d.Store.Cursor(ctx, src)
+	if err != nil {
+		return nil, false, err
+	}
+	top, err := e.d.Store.MaxID(ctx, src)
+	if err != nil {
+		return nil, false, err
+	}
+	now := e.d.Clock.Now().UTC()
+	if !ok {
+		// First start: history is not a live event.
+		return nil, false, e.d.Store.SetCursor(ctx, src, top, now)
+	}
+	if top <= pos {
+		return nil, false, nil
+	}
+	upto := min(top, pos+e.d.Options.Batch)
+	from := max(0, pos-e.d.Options.Overlap)
+	cands, err := e.candidates(ctx, src, js, from, upto, now)
+	if err != nil {
+		return nil, false, err
+	}
+	var fired []Firing
+	err = e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+		fired = fired[:0]
+		for _, c := range cands {
+			f, ok, err := e.fire(ctx, c, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				fired = append(fired, f)
+			}
+		}
+		return e.d.Store.SetCursor(ctx, src, upto, now)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if len(fired) > 0 && e.Fired != nil {
+		e.Fired(fired)
+	}
+	return fired, upto < top, nil
+}

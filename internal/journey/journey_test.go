@@ -1,0 +1,387 @@
+package journey_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"kehu/internal/journey"
+	"kehu/internal/kehu"
+	"kehu/internal/msgtemplate"
+	"kehu/internal/privacy"
+	"kehu/internal/store"
+	"kehu/internal/testkit"
+)
+
+// rig is a bank with a1's portfolio, SMS consent for a1 (not a2), an SMS
+// marketing template and an engine whose cursors start at the portfolio's
+// history (which must not fire).
+type rig struct {
+	t      *testing.T
+	b      *testkit.Bank
+	svc    *journey.Service
+	eng    *journey.Engine
+	tmpl   int64
+	a1, a2 int64
+}
+
+func newRig(t *testing.T, db *store.DB) *rig {
+	t.Helper()
+	b := testkit.NewBank(t, db)
+	b.AddPortfolio(t)
+	r := &rig{t: t, b: b, svc: b.JourneyService(), a1: b.Customers["a1"].ID, a2: b.Customers["a2"].ID}
+	if _, err := b.PrivacyService().SetConsents(b.As("admin"), r.a1,
+		[]privacy.ConsentChange{{Channel: "sms", Granted: true}}, "counter"); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := b.TemplateService().Create(b.As("hq_marketing"), msgtemplate.Input{Name: "大额入账", Channel: msgtemplate.SMS,
+		Purpose: msgtemplate.Marketing, Content: msgtemplate.Content{
+			Body: "【客户银行】{{salutation}}，您的账户到账{{amount_wan}}，理财经理{{rm_name}}为您服务。退订回T"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.tmpl = tm.ID
+	r.eng = b.JourneyEngine(journey.Options{})
+	r.pass() // first start: the cursors take the history's end
+	return r
+}
+
+func (r *rig) exec(q string, args ...any) {
+	r.t.Helper()
+	if err := r.b.DB.InTx(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.Exec(q, args...)
+		return err
+	}); err != nil {
+		r.t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func (r *rig) count(q string, args ...any) int {
+	r.t.Helper()
+	var n int
+	if err := r.b.DB.InTx(context.Background(), func(tx *sql.Tx) error {
+		return tx.QueryRow(q, args...).Scan(&n)
+	}); err != nil {
+		r.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// txn stores a transaction on a1's current account (account 1) or, for
+// another customer, on an account of theirs created on first use.
+func (r *rig) txn(customerID int64, amount int64, kind, desc string, at time.Time) {
+	r.t.Helper()
+	account := int64(1)
+	if customerID != r.a1 {
+		account = 4 // b1's; the journey only reads the customer
+	}
+	r.exec(`INSERT INTO transactions (account_id, customer_id, occurred_at, amount, balance_after, kind, channel,
+		counterparty, description) VALUES ($1, $2, $3, $4, 0, $5, 'mobile', '', $6)`, account, customerID, at.UTC(),
+		amount, kind, desc)
+}
+
+func (r *rig) pass() []journey.Firing {
+	r.t.Helper()
+	fs, err := r.eng.Pass(context.Background())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return fs
+}
+
+func (r *rig) create(name string, def map[string]any) journey.Journey {
+	r.t.Helper()
+	raw, _ := json.Marshal(def)
+	j, err := r.svc.Create(r.b.As("hq_marketing"), journey.Input{Name: name, Definition: raw})
+	if err != nil {
+		r.t.Fatalf("create journey %s: %v", name, err)
+	}
+	return j
+}
+
+func (r *rig) smsAction() map[string]any {
+	return map[string]any{"kind": "message", "channel": "sms", "template_id": r.tmpl}
+}
+
+func TestLargeInflow(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		j := r.create("大额入账", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()},
+			"reentry_days": 0})
+		if got := j.Definition.Conditions.MinAmount; got != journey.DefaultInflowFen {
+			t.Fatalf("default threshold %d", got)
+		}
+		now := r.b.Clock.Now()
+		r.txn(r.a1, 9_999_999, "transfer_in", "", now)                     // ¥99,999.99: under
+		r.txn(r.a1, -20_000_000, "transfer_out", "", now)                  // a debit
+		r.txn(r.a1, 20_000_000, "transfer_in", "", now.Add(-80*time.Hour)) // not live (older than 72 h)
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatalf("fired on %+v", fs)
+		}
+		r.txn(r.a1, 10_000_000, "transfer_in", "", now) // exactly ¥100,000
+		fs := r.pass()
+		if len(fs) != 1 || fs[0].CustomerID != r.a1 || fs[0].Outcomes[0].Outcome != journey.OutQueued {
+			t.Fatalf("firings %+v", fs)
+		}
+		if n := r.count(`SELECT COUNT(*) FROM outbox_messages WHERE source_kind = 'journey' AND source_id = $1
+			AND customer_id = $2 AND data LIKE '%10000000%'`, j.ID, r.a1); n != 1 {
+			t.Fatalf("%d messages queued with the amount", n)
+		}
+		if n := r.count("SELECT COUNT(*) FROM contact_log WHERE source_kind = 'journey' AND source_id = $1", j.ID); n != 1 {
+			t.Fatalf("%d contacts logged", n)
+		}
+		// Policy suppression: a2 gave no SMS consent.
+		r.txn(r.a2, 50_000_000, "transfer_in", "", now)
+		fs = r.pass()
+		if len(fs) != 1 || fs[0].Outcomes[0].Outcome != journey.OutSuppressed || fs[0].Outcomes[0].Reason != "no_consent" {
+			t.Fatalf("a2 firing %+v", fs)
+		}
+		res, err := r.svc.Results(r.b.As("hq_marketing"), j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []journey.Count{{Kind: "message", Outcome: "queued", Count: 1},
+			{Kind: "message", Outcome: "suppressed", Reason: "no_consent", Count: 1}}
+		if res.Fired != 2 || res.Customers != 2 || fmt.Sprint(res.Actions) != fmt.Sprint(want) {
+			t.Fatalf("results %+v", res)
+		}
+		if n := r.count(`SELECT count FROM contact_suppressions WHERE source_kind = 'journey' AND source_id = $1
+			AND reason = 'no_consent'`, j.ID); n != 1 {
+			t.Fatalf("suppression tally %d", n)
+		}
+	})
+}
+
+func TestInflowWindowAndReentry(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		r.create("一周累计入账", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()},
+			"conditions": map[string]any{"min_amount": 10_000_000, "window_days": 7}, "reentry_days": 30})
+		now := r.b.Clock.Now()
+		r.txn(r.a1, 6_000_000, "transfer_in", "", now.Add(-2*time.Hour))
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatalf("fired below the window's sum: %+v", fs)
+		}
+		r.txn(r.a1, 4_000_000, "transfer_in", "", now) // 60k + 40k = 100k: crosses
+		if fs := r.pass(); len(fs) != 1 {
+			t.Fatalf("crossing: %d firings", len(fs))
+		}
+		r.txn(r.a1, 50_000_000, "transfer_in", "", now) // a new crossing is impossible; and re-entry blocks
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatalf("fired again within the window: %+v", fs)
+		}
+		// 31 days later a fresh window crosses again and re-entry allows it.
+		r.b.Clock.Advance(31 * 24 * time.Hour)
+		r.txn(r.a1, 12_000_000, "transfer_in", "", r.b.Clock.Now())
+		if fs := r.pass(); len(fs) != 1 {
+			t.Fatalf("after the re-entry period: %d firings", len(fs))
+		}
+	})
+}
+
+func TestReentryBlocksWithinDays(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		r.create("大额", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()}, "reentry_days": 7})
+		now := r.b.Clock.Now()
+		r.txn(r.a1, 10_000_000, "transfer_in", "", now)
+		r.txn(r.a1, 10_000_000, "transfer_in", "", now)
+		if fs := r.pass(); len(fs) != 1 {
+			t.Fatalf("two credits in one pass: %d firings, want 1", len(fs))
+		}
+		r.b.Clock.Advance(6*24*time.Hour + 23*time.Hour)
+		r.txn(r.a1, 10_000_000, "transfer_in", "", r.b.Clock.Now())
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatal("fired inside the 7 days")
+		}
+		r.b.Clock.Advance(2 * time.Hour)
+		r.txn(r.a1, 10_000_000, "transfer_in", "", r.b.Clock.Now())
+		if fs := r.pass(); len(fs) != 1 {
+			t.Fatal("did not fire after the 7 days")
+		}
+	})
+}
+
+// TestReplayAndCatchUp: a restarted engine catches up from the stored
+// cursor; rewinding the cursor (a replay) fires nothing twice.
+func TestReplayAndCatchUp(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		j := r.create("大额", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()}})
+		now := r.b.Clock.Now()
+		// Stored while no engine ran ("the server was down").
+		for range 3 {
+			r.txn(r.a1, 10_000_000, "transfer_in", "", now)
+		}
+		restarted := r.b.JourneyEngine(journey.Options{Batch: 2}) // two ids a pass: catch-up in chunks
+		fs, err := restarted.Pass(context.Background())
+		if err != nil || len(fs) != 3 {
+			t.Fatalf("catch-up: %d firings, %v", len(fs), err)
+		}
+		ctx := context.Background()
+		// The bank's cap of one marketing SMS a day lets the first through.
+		msgs, contacts := r.count("SELECT COUNT(*) FROM outbox_messages WHERE source_id = $1", j.ID),
+			r.count("SELECT COUNT(*) FROM contact_log WHERE source_id = $1", j.ID)
+		if msgs != 1 || contacts != 1 || r.count(`SELECT COUNT(*) FROM journey_actions WHERE journey_id = $1
+			AND outcome = 'suppressed' AND reason LIKE 'frequency_cap%'`, j.ID) != 2 {
+			t.Fatalf("%d messages, %d contacts; want 1, 1 and two capped", msgs, contacts)
+		}
+		pos, _, _ := db.Journeys().Cursor(ctx, journey.SourceTransactions)
+		if err := db.Journeys().SetCursor(ctx, journey.SourceTransactions, pos-3, now); err != nil {
+			t.Fatal(err)
+		}
+		if fs, err := restarted.Pass(ctx); err != nil || len(fs) != 0 {
+			t.Fatalf("replay fired %d (%v)", len(fs), err)
+		}
+		if n := r.count("SELECT COUNT(*) FROM outbox_messages WHERE source_id = $1", j.ID); n != msgs {
+			t.Fatalf("%d messages after the replay, want %d", n, msgs)
+		}
+		if n := r.count("SELECT COUNT(*) FROM contact_log WHERE source_id = $1", j.ID); n != contacts {
+			t.Fatalf("%d contacts after the replay, want %d", n, contacts)
+		}
+	})
+}
+
+func TestSalaryAndPause(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		tagID := int64(1) // 代发工资, a manual tag of the portfolio
+		j := r.create("代发工资客户", map[string]any{"trigger": "salary",
+			"actions": []any{map[string]any{"kind": "tag", "tag_id": tagID, "expires_days": 30}}})
+		now := r.b.Clock.Now()
+		r.txn(r.a2, 800_000, "transfer_in", "转账", now)
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatal("a plain transfer fired the salary journey")
+		}
+		r.txn(r.a2, 800_000, "transfer_in", "代发工资 3月", now)
+		fs := r.pass()
+		if len(fs) != 1 || fs[0].Outcomes[0].Outcome != journey.OutTagged {
+			t.Fatalf("salary by narrative: %+v", fs)
+		}
+		if n := r.count("SELECT COUNT(*) FROM customer_tags WHERE customer_id = $1 AND tag_id = $2 AND expires_at IS NOT NULL",
+			r.a2, tagID); n != 1 {
+			t.Fatal("a2 not tagged with an expiry")
+		}
+		if _, err := r.svc.SetStatus(r.b.As("hq_marketing"), j.ID, journey.Paused); err != nil {
+			t.Fatal(err)
+		}
+		r.txn(r.a1, 900_000, "salary", "", now)
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatal("a paused journey fired")
+		}
+		if _, err := r.svc.SetStatus(r.b.As("hq_marketing"), j.ID, journey.Active); err != nil {
+			t.Fatal(err)
+		}
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatal("a resumed journey fired on an event stored while paused")
+		}
+		r.txn(r.a1, 900_000, "salary", "", now)
+		if fs := r.pass(); len(fs) != 1 {
+			t.Fatal("salary by kind did not fire")
+		}
+	})
+}
+
+func TestLevelChange(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		up := r.create("升级", map[string]any{"trigger": "level_change", "conditions": map[string]any{"direction": "up"},
+			"actions": []any{r.smsAction()}})
+		r.create("降级", map[string]any{"trigger": "level_change", "conditions": map[string]any{"direction": "down"},
+			"actions": []any{map[string]any{"kind": "task", "task_kind": "call", "title": "降级客户回访",
+				"suggested": []string{"了解资金去向", "介绍定期产品"}}}})
+		now := r.b.Clock.Now()
+		r.exec(`INSERT INTO level_changes (customer_id, from_level, to_level, rule_version, trigger, changed_at)
+			VALUES ($1, 'standard', 'gold', 1, 'feed', $2), ($3, 'platinum', 'gold', 1, 'feed', $2)`, r.a1, now, r.a2)
+		fs := r.pass()
+		if len(fs) != 2 {
+			t.Fatalf("%d firings", len(fs))
+		}
+		for _, f := range fs {
+			if (f.JourneyID == up.ID) != (f.CustomerID == r.a1) {
+				t.Errorf("journey %d fired for customer %d", f.JourneyID, f.CustomerID)
+			}
+			if f.JourneyID != up.ID && f.Outcomes[0].Outcome != journey.OutTaskCreated {
+				t.Errorf("down: %+v", f.Outcomes)
+			}
+		}
+		rmA := r.b.Users["rm_a"].ID
+		if n := r.count(`SELECT COUNT(*) FROM tasks WHERE customer_id = $1 AND assignee_id = $2 AND kind = 'call'
+			AND source_kind = 'journey' AND actions LIKE '%了解资金去向%'`, r.a2, rmA); n != 1 {
+			t.Fatal("no call task for a2's RM")
+		}
+	})
+}
+
+// TestViewedNotBought: a product viewed in the app and not bought alerts the
+// lobby managers of the outlet on the next branch visit; a bought one does
+// not.
+func TestViewedNotBought(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		r.create("看了没买", map[string]any{"trigger": "viewed_not_bought", "conditions": map[string]any{"view_days": 14},
+			"actions": []any{map[string]any{"kind": "task", "task_kind": "lobby_alert", "title": "客户到店：推荐其浏览过的理财",
+				"suggested": []string{"问候客户", "介绍浏览过的产品"}}}})
+		now := r.b.Clock.Now()
+		ev := func(cust int64, kind string, product any, at time.Time, detail string) {
+			r.exec(`INSERT INTO channel_events (customer_id, occurred_at, channel, kind, product_id, detail)
+				VALUES ($1, $2, 'mobile_app', $3, $4, $5)`, cust, at.UTC(), kind, product, detail)
+		}
+		ev(r.a1, "product_view", 3, now.Add(-20*24*time.Hour), "{}") // too long ago
+		ev(r.a1, "branch_visit", nil, now, `{"outlet":"HZ-B"}`)
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatal("fired on a view older than 14 days")
+		}
+		ev(r.a1, "product_view", 3, now.Add(-3*24*time.Hour), "{}")
+		ev(r.a2, "product_view", 4, now.Add(-3*24*time.Hour), "{}")
+		r.exec(`INSERT INTO holdings (customer_id, account_id, product_id, amount, cost, acquired_on)
+			VALUES ($1, 3, 4, 100, 100, $2)`, r.a2, kehu.DateOf(now))
+		ev(r.a2, "branch_visit", nil, now.Add(time.Minute), `{"outlet":"HZ-A"}`) // bought since: no alert
+		ev(r.a1, "branch_visit", nil, now.Add(time.Minute), `{"outlet":"HZ-B"}`)
+		fs := r.pass()
+		if len(fs) != 1 || fs[0].CustomerID != r.a1 || fs[0].Outcomes[0].Outcome != journey.OutTaskCreated {
+			t.Fatalf("firings %+v", fs)
+		}
+		if n := r.count(`SELECT COUNT(*) FROM tasks WHERE customer_id = $1 AND kind = 'lobby_alert'
+			AND queue_role = 'lobby_manager' AND queue_org_id = $2 AND product_id = 3`, r.a1, r.b.OutletB.ID); n != 1 {
+			t.Fatal("no lobby alert at the visited outlet HZ-B for the viewed product")
+		}
+	})
+}
+
+func TestValidation(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		cases := []struct {
+			def  string
+			want string
+		}{
+			{`{"trigger":"moon","actions":[{"kind":"tag","tag_id":1}]}`, "definition.trigger"},
+			{`{"trigger":"salary","actions":[]}`, "definition.actions"},
+			{`{"trigger":"salary","actions":[{"kind":"message","channel":"email","template_id":` +
+				fmt.Sprint(r.tmpl) + `}]}`, "definition.actions[0].template_id"},
+			{`{"trigger":"salary","actions":[{"kind":"tag","tag_id":999}]}`, "definition.actions[0].tag_id"},
+			{`{"trigger":"dormancy","conditions":{"inactive_days":3},"actions":[{"kind":"tag","tag_id":1}]}`,
+				"definition.conditions.inactive_days"},
+			{`{"trigger":"salary","bogus":1,"actions":[{"kind":"tag","tag_id":1}]}`, "definition"},
+			{`{"trigger":"salary","segment_id":77,"actions":[{"kind":"tag","tag_id":1}]}`, "definition.segment_id"},
+		}
+		for _, c := range cases {
+			_, err := r.svc.Create(r.b.As("hq_marketing"), journey.Input{Name: "x", Definition: json.RawMessage(c.def)})
+			var e *kehu.Error
+			if !errors.As(err, &e) || e.Code != kehu.EINVALID || len(e.Fields) == 0 || e.Fields[0].Field != c.want {
+				t.Errorf("%s: %v, want a 422 naming %s", c.def, err, c.want)
+			}
+		}
+		// An RM may read but not manage journeys.
+		_, err := r.svc.Create(r.b.As("rm_a"), journey.Input{Name: "x",
+			Definition: json.RawMessage(`{"trigger":"salary","actions":[{"kind":"tag","tag_id":1}]}`)})
+		if kehu.ErrorCode(err) != kehu.EFORBIDDEN {
+			t.Errorf("rm create: %v", err)
+		}
+	})
+}
