@@ -34,6 +34,10 @@ var movedByID = []struct{ table, column string }{
 	// The contact log moves so the survivor's frequency caps count the
 	// contacts made to the merged record (internal/policy).
 	{"contact_log", "customer_id"},
+	// Tasks and leads follow the customer, so the survivor's RM finds the
+	// work on the one record that remains (internal/task, internal/sales).
+	{"tasks", "customer_id"},
+	{"leads", "customer_id"},
 }
 
 // KeptByMerge names every other column that references customers and why
@@ -60,6 +64,7 @@ var KeptByMerge = map[string]string{
 	"customer_merges.merged_id":             "the merge log",
 	"outbox_messages.customer_id":           "delivery history of the record the message was addressed to",
 	"segment_members.customer_id":           "a static segment's snapshot is what its rule selected when taken; the next snapshot selects the survivor",
+	"campaign_members.customer_id":          "who a campaign run chose and what it did to them; results count the record that was contacted",
 }
 
 // MovedByMerge lists the columns referencing customers whose rows a merge
