@@ -21,8 +21,10 @@ import (
 	"kehu/internal/nightly"
 	"kehu/internal/org"
 	"kehu/internal/privacy"
+	"kehu/internal/sales"
 	"kehu/internal/segment"
 	"kehu/internal/store"
+	"kehu/internal/task"
 	"kehu/internal/web"
 )
 
@@ -201,6 +203,9 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		return nil, err
 	}
 	templates, monitor := ob.services()
+	// To-do lists and leads (docs/TASKS.md), which campaigns and journeys fill.
+	tasks := task.NewService(task.Deps{Store: db.Tasks(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
+	leads := sales.NewService(sales.Deps{Store: db.Leads(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
 	// Field provenance and source records of a customer (数据来源).
 	ids := identity.NewService(identity.Deps{Store: db.Identity(), Tx: db, Audit: trail, Customers: customers})
 	metrics := httpapi.NewMetrics()
@@ -211,7 +216,8 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
 		Policy: pol.policy, Suitability: pol.suitability,
-		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Identity: ids, Segments: segments})
+		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Identity: ids, Segments: segments,
+		Tasks: tasks, Leads: leads})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		Templates: templates, Outbox: monitor,

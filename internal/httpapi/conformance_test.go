@@ -183,6 +183,7 @@ func walk(t *testing.T, e *env) {
 	walkOutbox(t, e)
 	walkSegments(t, e)
 	walkPolicy(t, e)
+	walkTasks(t, e)
 	e.notReady = errors.New("database down")
 	e.do(call{method: "GET", path: "/readyz"})
 }

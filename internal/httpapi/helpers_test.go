@@ -80,6 +80,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Imports:   b.ImportService(t, importMaxBytes), // small, so the walk can send a file too large
 		Templates: b.TemplateService(), Outbox: b.OutboxService(),
 		Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
+		Tasks: b.TaskService(), Leads: b.LeadService(),
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)
 	return e

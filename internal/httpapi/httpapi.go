@@ -27,9 +27,11 @@ import (
 	"kehu/internal/policy"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
+	"kehu/internal/sales"
 	"kehu/internal/segment"
 	"kehu/internal/suitability"
 	"kehu/internal/tag"
+	"kehu/internal/task"
 )
 
 // Deps are what the API needs; cmd/kehu wires them once.
@@ -90,6 +92,10 @@ type Deps struct {
 	// (docs/POLICY.md); nil answers 404 on their routes.
 	Policy      *policy.Service
 	Suitability *suitability.Service
+	// Tasks are the to-do lists and Leads the leads (docs/TASKS.md); nil
+	// answers 404 on their routes.
+	Tasks *task.Service
+	Leads *sales.Service
 }
 
 // api is the handlers' shared state: the dependencies, never request data.

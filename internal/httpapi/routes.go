@@ -41,6 +41,7 @@ func routes() []route {
 		outboxRoutes(),
 		segmentRoutes(),
 		policyRoutes(),
+		taskRoutes(),
 	)
 }
 
