@@ -182,6 +182,7 @@ func walk(t *testing.T, e *env) {
 	walkGovernance(t, e)
 	walkOutbox(t, e)
 	walkSegments(t, e)
+	walkJourneys(t, e)
 	walkPolicy(t, e)
 	walkTasks(t, e)
 	e.notReady = errors.New("database down")

@@ -19,6 +19,7 @@ import (
 	"kehu/internal/importer"
 	"kehu/internal/ingest"
 	"kehu/internal/interaction"
+	"kehu/internal/journey"
 	"kehu/internal/kehu"
 	"kehu/internal/level"
 	"kehu/internal/msgtemplate"
@@ -88,6 +89,9 @@ type Deps struct {
 	// Segments serves customer segments (docs/SEGMENTS.md); nil answers 404
 	// on their routes.
 	Segments *segment.Service
+	// Journeys serves event-triggered journeys (docs/JOURNEYS.md); nil
+	// answers 404 on their routes.
+	Journeys *journey.Service
 	// Policy is the contact policy and Suitability the suitability rule
 	// (docs/POLICY.md); nil answers 404 on their routes.
 	Policy      *policy.Service

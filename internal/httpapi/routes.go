@@ -40,6 +40,7 @@ func routes() []route {
 		importRoutes(),
 		outboxRoutes(),
 		segmentRoutes(),
+		journeyRoutes(),
 		policyRoutes(),
 		taskRoutes(),
 	)
