@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"kehu/internal/audit"
 	"kehu/internal/cnid"
@@ -411,5 +412,38 @@ func TestSearchFullPinyin(t *testing.T) {
 		if got := sb.search(t, "admin", "wang wei", 50); strings.Join(got, ",") != "zhangwei_b" {
 			t.Errorf("after renaming to %s, wang wei finds %v", name, got)
 		}
+	})
+}
+
+// TestSearchReachesSecondaryAndGranted checks the two ways into a restricted
+// scope beside the organisation and the owner — a secondary RM, an access
+// grant — in every name class, the count included. On PostgreSQL both are
+// written = ANY(ARRAY(subquery)) (store.Dialect.InSubquery) so the planner
+// can serve the scope from indexes; the rows found must be the same.
+func TestSearchReachesSecondaryAndGranted(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		sb := newSearchBank(t, db)
+		c := sb.Customers
+		check := func(when, user, q string, want ...string) {
+			t.Helper()
+			if got := sb.search(t, user, q, 1); strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("%s, %s searching %q = %v, want %v", when, user, q, got, want)
+			}
+		}
+		check("before", "rm_b", "zs")
+		check("before", "hq_callcenter", "张")
+		err := db.Entitlements().AddSecondary(sb.As("admin"), c["zhangsan"].ID, sb.Users["rm_b"].ID, sb.Users["admin"].ID, sb.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb.BreakGlass(t, "hq_callcenter", c["zhangshan"].ID)
+		for _, q := range []string{"zs", "张", "zhang", "zhangs"} {
+			check("secondary RM", "rm_b", q, "zhangsan")
+			check("break glass", "hq_callcenter", q, "zhangshan")
+		}
+		check("secondary RM", "rm_b", "恒信", "hengxin", "hengxin_cq") // own companies only
+		sb.Clock.Advance(time.Hour)                                  // the break-glass grant has expired
+		check("after the grant", "hq_callcenter", "张")
+		check("after the grant", "rm_b", "zs", "zhangsan")
 	})
 }

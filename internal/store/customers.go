@@ -89,35 +89,49 @@ func (w *where) sql() string {
 // engines. "Own" customers include those the user is a secondary RM of; an
 // active access grant (approved request or break glass, unrevoked, expiring
 // after s.Now) adds its customer to any restricted scope.
-func scopeWhere(d Dialect, w *where, s customer.ScopeFilter) { scopeWhereBy(d, w, s, true) }
+func scopeWhere(d Dialect, w *where, s customer.ScopeFilter) { scopeWhereBy(d, w, s, fullScope) }
 
-// scopeWhereBy is scopeWhere; with orgIndex false the subtree test is
-// written so no index serves it (unary +, valid on both engines), for the
-// search of a wide subtree (search.go, wideSubtree): walking the name index
-// in order and testing the organisation from the index entry stops after a
-// page, where the organisation index would gather and sort every match of
-// every outlet first.
-func scopeWhereBy(d Dialect, w *where, s customer.ScopeFilter, orgIndex bool) {
+// scopeForm is how scopeWhereBy writes a scope.
+type scopeForm struct {
+	// orgIndex false writes the subtree test so no index serves it (unary
+	// +, valid on both engines), for the search of a wide subtree
+	// (search.go, wideSubtree): walking the name index in order and testing
+	// the organisation from the index entry stops after a page, where the
+	// organisation index would gather and sort every match of every outlet
+	// first.
+	orgIndex bool
+	// secondary false leaves out the secondary-RM arm of an "own" scope,
+	// for a user known to be nobody's secondary RM (narrowScope).
+	secondary bool
+}
+
+// fullScope writes every arm of the scope with its indexes usable.
+var fullScope = scopeForm{orgIndex: true, secondary: true}
+
+// scopeWhereBy is scopeWhere in the form f.
+func scopeWhereBy(d Dialect, w *where, s customer.ScopeFilter, f scopeForm) {
 	var base where
 	base.args = w.args
 	switch {
+	case s.OwnerID != 0 && !f.secondary:
+		base.add("c.owner_id = ?", s.OwnerID)
 	case s.OwnerID != 0:
-		base.add("(c.owner_id = ? OR c.id IN (SELECT customer_id FROM customer_secondary_rms WHERE user_id = ?))",
+		base.add("(c.owner_id = ? OR "+d.InSubquery("c.id", "SELECT customer_id FROM customer_secondary_rms WHERE user_id = ?")+")",
 			s.OwnerID, s.OwnerID)
 	case s.OrgID != 0:
 		base.add("c.org_id = ?", s.OrgID)
 	case s.OrgPath != "":
 		col := "c.org_id"
-		if !orgIndex {
+		if !f.orgIndex {
 			col = "+c.org_id"
 		}
-		base.add(col+" IN (SELECT id FROM orgs WHERE "+d.Prefix("path")+")", s.OrgPath, s.OrgPath+"\U0010FFFF")
+		base.add(d.InSubquery(col, "SELECT id FROM orgs WHERE "+d.Prefix("path")), s.OrgPath, s.OrgPath+"\U0010FFFF")
 	default:
 		return
 	}
 	if s.GrantedTo != 0 {
-		base.add("c.id IN (SELECT customer_id FROM access_grants WHERE user_id = ? AND scope = 'customer'"+
-			" AND expires_at > ? AND revoked_at IS NULL)", s.GrantedTo, s.Now)
+		base.add(d.InSubquery("c.id", "SELECT customer_id FROM access_grants WHERE user_id = ? AND scope = 'customer'"+
+			" AND expires_at > ? AND revoked_at IS NULL"), s.GrantedTo, s.Now)
 		base.conds = []string{"(" + strings.Join(base.conds, " OR ") + ")"}
 	}
 	w.args = base.args
@@ -133,13 +147,20 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 	}
 	var w where
 	search := strings.TrimSpace(f.Query) != ""
-	wide := false
+	form := fullScope
 	if search && f.Scope.OrgPath != "" {
-		if wide, err = s.wideSubtree(ctx, f.Scope.OrgPath); err != nil {
+		wide, err := s.wideSubtree(ctx, f.Scope.OrgPath)
+		if err != nil {
+			return customer.Page{}, err
+		}
+		form.orgIndex = !wide
+	}
+	if search && s.db.dialect.IsPostgres() {
+		if f.Scope, form.secondary, err = s.narrowScope(ctx, f.Scope); err != nil {
 			return customer.Page{}, err
 		}
 	}
-	scopeWhereBy(s.db.dialect, &w, f.Scope, !wide)
+	scopeWhereBy(s.db.dialect, &w, f.Scope, form)
 	if f.Type != "" {
 		w.add("c.type = ?", f.Type)
 	}
@@ -150,7 +171,7 @@ func (s *CustomerStore) ListCustomers(ctx context.Context, f customer.Filter) (c
 		tagWhere(&w, f.Tag, f.Now)
 	}
 	if search {
-		return s.search(ctx, k, f, w) // ranked by kind of match, see search.go
+		return s.search(ctx, k, f, form, w) // ranked by kind of match, see search.go
 	}
 	page := customer.Page{Total: -1}
 	if f.Count {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -52,6 +53,39 @@ func (d Dialect) Prefix(column string) string {
 		column += ` COLLATE "C"`
 	}
 	return column + " >= ? AND " + column + " < ?"
+}
+
+// InSubquery returns the condition "column is one of the values of the
+// subquery". SQLite gets IN (subquery), which its OR optimisation serves with
+// an index per branch. PostgreSQL gets = ANY(ARRAY(subquery)): the subquery
+// runs once, before the scan, and the test becomes an index condition, so a
+// data scope "org_id = ? OR id IN (the user's grants)" is a BitmapOr of two
+// index scans. Written IN, PostgreSQL makes the subquery a hashed filter that
+// no index can serve, and a search in an outlet walked the whole bank's name
+// order testing every entry (docs/BENCHMARKS.md, search on PostgreSQL).
+func (d Dialect) InSubquery(column, subquery string) string {
+	if d.IsPostgres() {
+		return column + " = ANY(ARRAY(" + subquery + "))"
+	}
+	return column + " IN (" + subquery + ")"
+}
+
+// CustomPlan returns args for a query whose best plan depends on its
+// parameter values, such as a name-prefix search ('张' matches thousands,
+// "zhangwei" a few). On PostgreSQL it puts first the pgx option that sends
+// the query as an unnamed statement (parameter types from the Go values:
+// string, int64, time.Time), which the server plans for these values each
+// time. Through pgx's statement cache the server may switch a statement to
+// one generic plan after five runs when the first five were costly, and the
+// generic plan of a prefix search, assuming a narrow range, gathers and sorts
+// every match of a common prefix (1.5 s for "zh" in a province at 100,000
+// customers, docs/BENCHMARKS.md). SQLite plans a statement for its shape
+// alone, so args are returned unchanged.
+func (d Dialect) CustomPlan(args []any) []any {
+	if d.IsPostgres() {
+		return append([]any{pgx.QueryExecModeExec}, args...)
+	}
+	return args
 }
 
 // isUniqueViolation reports whether err is a unique-constraint failure on
