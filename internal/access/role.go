@@ -109,6 +109,17 @@ const DataImport Permission = "data.import"
 // docs/DELIVERY.md). Message templates are edited under marketing.write.
 const OutboxMonitor Permission = "outbox.monitor"
 
+// Permissions of campaigns (营销活动, internal/campaign, docs/CAMPAIGNS.md):
+// maker-checker. A marketing operator writes, submits, launches, pauses and
+// cancels campaigns (campaign.manage); a different user holding
+// campaign.approve — a branch manager or an administrator of the head
+// office — approves or rejects a submitted one. Both read campaigns and
+// their results.
+const (
+	CampaignManage  Permission = "campaign.manage"
+	CampaignApprove Permission = "campaign.approve"
+)
+
 // rolePermissions is the default grant table. It is data, not code paths, so
 // issue-level changes (a bank's own policy) stay in one place.
 var rolePermissions = map[string][]Permission{
@@ -116,10 +127,10 @@ var rolePermissions = map[string][]Permission{
 	LobbyManager:      {CustomerRead},
 	RelationshipMgr:   {CustomerRead, CustomerWrite, CustomerUnmask},
 	CallCenterAgent:   {CustomerRead, CustomerUnmask, BreakGlass},
-	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage, QualityRead, CustomerMerge, DataImport},
-	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite, TagManage, OutboxMonitor},
+	BranchManager:     {CustomerRead, CustomerWrite, OrgRead, CustomerUnmask, CustomerTransfer, AccessApprove, PrivacyManage, QualityRead, CustomerMerge, DataImport, CampaignApprove},
+	MarketingOperator: {CustomerRead, OrgRead, MarketingWrite, TagManage, OutboxMonitor, CampaignManage},
 	ComplianceAuditor: {CustomerRead, OrgRead, AuditRead, CustomerUnmask, AccessApprove, AccessReview, PrivacyManage, QualityRead},
-	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead, DataIngest, CustomerMerge, DataImport, OutboxMonitor},
+	Admin:             {CustomerRead, CustomerWrite, OrgRead, UserManage, AuditRead, MarketingWrite, CustomerTransfer, PrivacyManage, TagManage, LevelManage, GovernanceManage, QualityRead, DataIngest, CustomerMerge, DataImport, OutboxMonitor, CampaignManage, CampaignApprove},
 	// A data-governance office keeps the dictionary and quality rules
 	// (governance.manage), measures quality (quality.read), resolves the
 	// customer master's duplicates (customer.merge — which needs

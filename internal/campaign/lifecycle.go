@@ -1,0 +1,218 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"kehu/internal/access"
+	"kehu/internal/audit"
+	"kehu/internal/kehu"
+)
+
+// transition changes one campaign under the actor's permission p: it reads
+// the campaign in a transaction, lets change check the status and update
+// it (with the transaction's context), stores it and records action with
+// the status change.
+func (s *Service) transition(ctx context.Context, id int64, p access.Permission, action, reason string,
+	change func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error) (Campaign, error) {
+	a, err := access.ActorWith(ctx, p)
+	if err != nil {
+		return Campaign{}, err
+	}
+	now := s.d.Clock.Now().UTC().Truncate(time.Microsecond)
+	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+		c, err := s.d.Store.GetCampaign(ctx, id)
+		if err != nil {
+			return err
+		}
+		from := c.Status
+		if err := change(ctx, a, &c, now); err != nil {
+			return err
+		}
+		c.UpdatedAt = now
+		if err := s.d.Store.UpdateCampaign(ctx, c); err != nil {
+			return err
+		}
+		return s.d.Audit.Record(ctx, audit.Entry{Action: action, Object: object(id), Reason: reason,
+			Changes: []audit.Change{{Field: "status", Old: from, New: c.Status}}})
+	})
+	if err != nil {
+		return Campaign{}, err
+	}
+	return s.d.Store.GetCampaign(ctx, id)
+}
+
+func wrongStatus(c *Campaign, action string, want ...string) error {
+	return kehu.Errorf(kehu.ECONFLICT, "campaign %d is %s; only a campaign that is %s can be %s", c.ID, c.Status,
+		strings.Join(want, " or "), action)
+}
+
+// Submit sends a draft to a checker (campaign.manage).
+func (s *Service) Submit(ctx context.Context, id int64) (Campaign, error) {
+	return s.transition(ctx, id, access.CampaignManage, ActionSubmit, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
+		if c.Status != Draft {
+			return wrongStatus(c, "submitted", Draft)
+		}
+		c.Status, c.SubmittedBy, c.SubmittedAt, c.RejectReason = Submitted, &a.UserID, &now, ""
+		return nil
+	})
+}
+
+// Approve approves a submitted campaign (campaign.approve) and pins the
+// template's current version: the message the checker read is the one
+// sent. The checker must not be its maker: not the user who created, last
+// changed or submitted it.
+func (s *Service) Approve(ctx context.Context, id int64) (Campaign, error) {
+	return s.transition(ctx, id, access.CampaignApprove, ActionApprove, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
+		if c.Status != Submitted {
+			return wrongStatus(c, "approved", Submitted)
+		}
+		if a.UserID == c.CreatedBy || a.UserID == c.UpdatedBy || (c.SubmittedBy != nil && a.UserID == *c.SubmittedBy) {
+			return kehu.Errorf(kehu.EFORBIDDEN, "maker-checker: you wrote or submitted campaign %d, so another user must approve it", c.ID)
+		}
+		if c.TemplateID != nil {
+			t, err := s.d.Store.Template(ctx, *c.TemplateID)
+			if err != nil {
+				return fmt.Errorf("template of campaign %d: %w", c.ID, err)
+			}
+			c.TemplateVersion = t.Version
+		}
+		c.Status, c.ApprovedBy, c.ApprovedAt = Approved, &a.UserID, &now
+		return nil
+	})
+}
+
+// Reject returns a submitted campaign to draft with the checker's reason
+// (campaign.approve).
+func (s *Service) Reject(ctx context.Context, id int64, reason string) (Campaign, error) {
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n == 0 || n > 500 {
+		var v kehu.Validation
+		v.Add("reason", "must have 1 to 500 characters")
+		return Campaign{}, v.Err()
+	}
+	return s.transition(ctx, id, access.CampaignApprove, ActionReject, reason, func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
+		if c.Status != Submitted {
+			return wrongStatus(c, "rejected", Submitted)
+		}
+		if a.UserID == c.CreatedBy || a.UserID == c.UpdatedBy || (c.SubmittedBy != nil && a.UserID == *c.SubmittedBy) {
+			return kehu.Errorf(kehu.EFORBIDDEN, "maker-checker: you wrote or submitted campaign %d, so another user must review it", c.ID)
+		}
+		c.Status, c.RejectReason, c.ApprovedBy, c.ApprovedAt = Draft, reason, nil, nil
+		return nil
+	})
+}
+
+// Launch schedules an approved campaign's first run (campaign.manage): at
+// its start time, or now when that has passed or there is none. A campaign
+// launched already is ECONFLICT naming its run; its run is untouched, so
+// launching twice starts nothing twice.
+func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
+	c, err := s.transition(ctx, id, access.CampaignManage, ActionLaunch, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
+		if c.Status != Approved {
+			if Launched(c.Status) {
+				return s.launchedAlready(ctx, c)
+			}
+			return wrongStatus(c, "launched", Approved)
+		}
+		due := now
+		n := 1
+		if c.Schedule.Recurring() {
+			var ok bool
+			if n, due, ok = c.Schedule.Next(1, now.Add(-time.Second), s.loc); !ok {
+				return kehu.Errorf(kehu.ECONFLICT, "campaign %d: its schedule ended on %s; change the schedule and approve it again",
+					c.ID, c.Schedule.EndAt.In(s.loc).Format("2006-01-02 15:04"))
+			}
+		} else if c.Schedule.StartAt != nil && c.Schedule.StartAt.After(now) {
+			due = *c.Schedule.StartAt
+		}
+		if _, err := s.d.Store.CreateRun(ctx, Run{CampaignID: c.ID, Number: n, Status: RunPending, DueAt: due}); err != nil {
+			return err
+		}
+		c.Status, c.LaunchedBy, c.LaunchedAt = Scheduled, &a.UserID, &now
+		return nil
+	})
+	if err == nil {
+		s.Kick()
+	}
+	return c, err
+}
+
+func (s *Service) launchedAlready(ctx context.Context, c *Campaign) error {
+	runs, err := s.d.Store.Runs(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	what := c.Status
+	if len(runs) > 0 {
+		r := runs[len(runs)-1]
+		what = fmt.Sprintf("%s; run %d is %s", c.Status, r.Number, r.Status)
+	}
+	return kehu.Errorf(kehu.ECONFLICT, "campaign %d was launched already (%s)", c.ID, what)
+}
+
+// Pause holds a launched campaign (campaign.manage): a run in progress
+// stops after its current batch, keeping its checkpoint; no run starts.
+// Messages queued already still go out (withdraw them by cancelling).
+func (s *Service) Pause(ctx context.Context, id int64) (Campaign, error) {
+	return s.transition(ctx, id, access.CampaignManage, ActionPause, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
+		if c.Status != Scheduled && c.Status != Running {
+			return wrongStatus(c, "paused", Scheduled, Running)
+		}
+		c.Status = Paused
+		return nil
+	})
+}
+
+// Resume continues a paused campaign (campaign.manage): its run resumes
+// after its checkpoint.
+func (s *Service) Resume(ctx context.Context, id int64) (Campaign, error) {
+	c, err := s.transition(ctx, id, access.CampaignManage, ActionResume, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
+		if c.Status != Paused {
+			return wrongStatus(c, "resumed", Paused)
+		}
+		c.Status = Scheduled
+		return nil
+	})
+	if err == nil {
+		s.Kick()
+	}
+	return c, err
+}
+
+// Cancel stops a campaign for good (campaign.manage): runs not finished
+// are cancelled and its messages still queued are withdrawn (failed with
+// "cancelled"). Messages already sent stay sent.
+func (s *Service) Cancel(ctx context.Context, id int64, reason string) (Campaign, error) {
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) > 500 {
+		var v kehu.Validation
+		v.Add("reason", "must have at most 500 characters")
+		return Campaign{}, v.Err()
+	}
+	return s.transition(ctx, id, access.CampaignManage, ActionCancel, reason, func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
+		if c.Status == Completed || c.Status == Cancelled {
+			return wrongStatus(c, "cancelled", Draft, Submitted, Approved, Scheduled, Running, Paused)
+		}
+		runs, err := s.d.Store.Runs(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			if r.Status == RunPending || r.Status == RunRunning {
+				r.Status, r.FinishedAt = RunCancelled, &now
+				if err := s.d.Store.SetRun(ctx, "", r); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := s.d.Store.WithdrawQueued(ctx, c.ID, "cancelled: campaign cancelled before sending", now); err != nil {
+			return err
+		}
+		c.Status = Cancelled
+		return nil
+	})
+}
