@@ -272,6 +272,29 @@ func TestTOTP(t *testing.T) {
 	})
 }
 
+// TestTOTPRequiredOfPrivilegedRoles checks who the default rule asks for a
+// second factor: the roles that see the whole bank or a branch, manage users
+// or govern the data (the data steward: dictionary, merges, imports), and
+// nobody else of the test bank.
+func TestTOTPRequiredOfPrivilegedRoles(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		b := testkit.NewBank(t, db)
+		s := hardened(t, b, func(c *auth.Config) { c.RequireTOTPRoles = auth.DefaultTOTPRoles })
+		required := map[string]bool{access.Admin: true, access.ComplianceAuditor: true, access.BranchManager: true,
+			access.DataSteward: true}
+		for name, u := range b.Users {
+			_, sess, _ := signedIn(t, s, name, testkit.Password)
+			want := ""
+			if required[u.Role] {
+				want = auth.RestrictTOTPEnrolment
+			}
+			if sess.Restriction != want {
+				t.Errorf("%s (%s): session restriction %q, want %q", name, u.Role, sess.Restriction, want)
+			}
+		}
+	})
+}
+
 func TestSessionsAndTokens(t *testing.T) {
 	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
 		b := testkit.NewBank(t, db)

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"time"
+
+	"kehu/internal/access"
 )
 
 // SecurityStore is the storage of login hardening: lockout counters,
@@ -122,5 +124,7 @@ func (p LockoutPolicy) duration(previous int) time.Duration {
 }
 
 // DefaultTOTPRoles are the roles `kehu serve` requires a second factor of by
-// default: they see the whole bank or a branch, or manage users.
-var DefaultTOTPRoles = []string{"admin", "compliance_auditor", "branch_manager"}
+// default: they see the whole bank or a branch, manage users, or govern the
+// data — the data steward reads the whole bank, edits the data dictionary
+// (sensitivity classes decide masking), merges customers and runs imports.
+var DefaultTOTPRoles = []string{access.Admin, access.ComplianceAuditor, access.BranchManager, access.DataSteward}
