@@ -72,7 +72,7 @@ func TestBrowserJourney(t *testing.T) {
 	if p := text("#h-profile"); p != "Profile" {
 		t.Errorf("profile heading in English %q", p)
 	}
-	if nav := text(".sidenav"); nav != "Customers\nAccess requests\nData dictionary\nContact policy\nSegments\nSecurity" {
+	if nav := text(".sidenav"); nav != "Customers\nMy tasks\nLeads\nAccess requests\nData dictionary\nContact policy\nSegments\nSecurity" {
 		t.Errorf("navigation in English %q", nav)
 	}
 	if !strings.HasPrefix(text("#customer-name"), "张伟") {

@@ -12,6 +12,8 @@ type navItem struct {
 	Key   string // identifies the item for the active marker
 	Label string // catalogue key
 	Href  string
+	// Badge is a count shown beside the label (open tasks); 0 shows none.
+	Badge int64
 }
 
 // navigation lists every built page with the permission it needs, in display
@@ -21,6 +23,8 @@ var navigation = []struct {
 	perm access.Permission
 }{
 	{navItem{Key: "customers", Label: "nav.customers", Href: "/customers"}, access.CustomerRead},
+	{navItem{Key: "tasks", Label: "nav.tasks", Href: "/tasks"}, access.CustomerRead},
+	{navItem{Key: "leads", Label: "nav.leads", Href: "/leads"}, access.CustomerRead},
 	{navItem{Key: "orgs", Label: "nav.orgs", Href: "/orgs"}, access.OrgRead},
 	{navItem{Key: "access", Label: "nav.access", Href: "/access"}, access.CustomerRead},
 	{navItem{Key: "privacy", Label: "nav.privacy", Href: "/privacy"}, access.PrivacyManage},

@@ -30,9 +30,11 @@ import (
 	"kehu/internal/policy"
 	"kehu/internal/privacy"
 	"kehu/internal/ratelimit"
+	"kehu/internal/sales"
 	"kehu/internal/segment"
 	"kehu/internal/suitability"
 	"kehu/internal/tag"
+	"kehu/internal/task"
 )
 
 // Deps are the services and settings the UI needs; cmd/kehu wires them.
@@ -74,6 +76,9 @@ type Deps struct {
 	Outbox    *outbox.Service
 	// Segments serves 客群 (docs/SEGMENTS.md); nil hides it.
 	Segments *segment.Service
+	// Tasks serves 我的待办 and Leads 线索 (docs/TASKS.md); nil hides them.
+	Tasks *task.Service
+	Leads *sales.Service
 	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.
 	Merger *identity.Merger
 	// Imports runs batch imports (docs/IMPORT.md): the 数据导入 page; nil
@@ -170,6 +175,7 @@ func (s *server) routes() http.Handler {
 	s.duplicatesRoutes(mux)
 	s.policyRoutes(mux)
 	s.segmentRoutes(mux)
+	s.taskRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
 }
