@@ -21,6 +21,8 @@ type ingestConfig struct {
 	keyWindow time.Duration
 	maxLines  int
 	maxMiB    int
+	// journeys subscribe to the feeds (docs/JOURNEYS.md).
+	journeys journeySet
 }
 
 // defaultIngestConfig is the configuration without flags (tests, benchmarks).
@@ -77,7 +79,7 @@ func (c *ingestConfig) services(db *store.DB, clock kehu.Clock, trail *audit.Log
 	return ingestServices{
 		feeds: ingest.NewService(ingest.Deps{Store: db.Ingest(), Customers: customers, Clock: clock, Audit: trail, Tx: db,
 			Config:  ingest.Config{KeyWindow: c.keyWindow, MaxLines: c.maxLines, MaxBytes: int64(c.maxMiB) << 20},
-			Upserts: engine, Recompute: recompute}),
+			Upserts: engine, Recompute: recompute, Subscribers: []ingest.Subscriber{c.journeys.notify}}),
 		merger: identity.NewMerger(identity.MergerDeps{Store: db.Merges(), Duplicates: db.Identity(), Customers: customers,
 			Tx: db, Audit: trail, Clock: clock, Recompute: recompute}),
 	}, nil

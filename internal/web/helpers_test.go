@@ -43,7 +43,7 @@ func newApp(t *testing.T, db *store.DB) *app {
 		Levels: levels, Dictionary: b.DictionaryService(), Quality: quality, Merger: b.Merger(), Identity: b.IdentityService(), Segments: b.SegmentService(),
 		Imports: b.ImportService(t, 0), Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
 		Tasks: b.TaskService(), Leads: b.LeadService(),
-		Templates: b.TemplateService(), Outbox: b.OutboxService()})
+		Templates: b.TemplateService(), Outbox: b.OutboxService(), Journeys: b.JourneyService()})
 	if err != nil {
 		t.Fatal(err)
 	}

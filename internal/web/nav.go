@@ -37,6 +37,7 @@ var navigation = []struct {
 	{navItem{Key: "outbox", Label: "nav.outbox", Href: "/outbox"}, access.OutboxMonitor},
 	{navItem{Key: "contact-policy", Label: "nav.contact_policy", Href: "/contact-policy"}, access.CustomerRead},
 	{navItem{Key: "segments", Label: "nav.segments", Href: "/segments"}, access.CustomerRead},
+	{navItem{Key: "journeys", Label: "nav.journeys", Href: "/journeys"}, access.MarketingWrite},
 	{navItem{Key: "duplicates", Label: "nav.duplicates", Href: "/duplicates"}, access.CustomerMerge},
 	{navItem{Key: "imports", Label: "nav.imports", Href: "/imports"}, access.DataImport},
 	{navItem{Key: "audit", Label: "nav.audit", Href: "/audit"}, access.AuditRead},

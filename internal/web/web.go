@@ -22,6 +22,7 @@ import (
 	"kehu/internal/identity"
 	"kehu/internal/importer"
 	"kehu/internal/interaction"
+	"kehu/internal/journey"
 	"kehu/internal/kehu"
 	"kehu/internal/level"
 	"kehu/internal/msgtemplate"
@@ -79,6 +80,8 @@ type Deps struct {
 	// Tasks serves 我的待办 and Leads 线索 (docs/TASKS.md); nil hides them.
 	Tasks *task.Service
 	Leads *sales.Service
+	// Journeys serves 客户旅程 (docs/JOURNEYS.md); nil hides it.
+	Journeys *journey.Service
 	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.
 	Merger *identity.Merger
 	// Imports runs batch imports (docs/IMPORT.md): the 数据导入 page; nil
@@ -176,6 +179,7 @@ func (s *server) routes() http.Handler {
 	s.policyRoutes(mux)
 	s.segmentRoutes(mux)
 	s.taskRoutes(mux)
+	s.journeyRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
 }
