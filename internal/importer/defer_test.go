@@ -43,9 +43,11 @@ type indexWatch struct {
 	importer.Store
 	look   func() []string
 	during []string
+	saves  int // batches committed
 }
 
 func (w *indexWatch) SaveProgress(ctx context.Context, id int64, p importer.Progress) error {
+	w.saves++
 	if w.during == nil {
 		w.during = w.look()
 	}
@@ -66,6 +68,11 @@ func TestLargeLoadDefersIndexes(t *testing.T) {
 		j, err := importer.NewEngine(deps).Run(h.operator(), h.job(importer.KindCustomers, "core_banking", path), path, nil)
 		if err != nil || j.Counts.Created != 150 {
 			t.Fatalf("import: %v %+v", err, j.Counts)
+		}
+		// A large load commits in large batches: the 150 rows in one, not
+		// four of the engine's 40.
+		if watch.saves != 1 {
+			t.Errorf("a large load committed %d batches, want 1", watch.saves)
 		}
 		if len(watch.during) == 0 || len(watch.during) >= len(before) {
 			t.Fatalf("indexes during the load: %d of %d\n%s", len(watch.during), len(before), strings.Join(watch.during, "\n"))

@@ -211,6 +211,7 @@ type runState struct {
 	pending Counts           // counts stored by the transaction in progress
 	seen    map[uint64]int64 // subject key of each accepted row → its line
 	seed    maphash.Seed
+	batch   int // rows per transaction: the engine's, or largeLoadBatch
 }
 
 func (e *Engine) run(ctx context.Context, job *Job, path string, scope *customer.ScopeFilter) (Counts, error) {
@@ -229,30 +230,43 @@ func (e *Engine) run(ctx context.Context, job *Job, path string, scope *customer
 	}
 	defer restore()
 	if job.Kind == KindCustomers && e.deferFrom > 0 {
-		built, err := e.deferIndexes(ctx, job, path)
+		built, deferred, err := e.deferIndexes(ctx, job, path)
 		if err != nil {
 			return job.Counts, err
 		}
 		defer built()
+		if deferred {
+			st.batch = max(st.batch, largeLoadBatch)
+		}
 	}
 	err = e.pipeline(ctx, st, src)
 	return st.counts, err
 }
 
+// largeLoadBatch is the rows per transaction of a large load (one whose
+// indexes are deferred). The identity and mobile blind indexes stay during
+// the load and take keys in random order, so a batch of 5,000 rows dirties
+// most of their leaf pages and each commit writes them to the WAL again;
+// 25,000 rows per commit write each such page a fifth as often. The cost: a
+// batch holds the write lock for a few seconds, and a resumed job repeats
+// up to one batch — acceptable for a load that rebuilds the search indexes
+// anyway (docs/IMPORT.md "Large loads").
+const largeLoadBatch = 25_000
+
 // deferIndexes drops the customers' search indexes for a load larger than
 // the table (and at least e.deferFrom rows), and returns what
-// builds them again when the run ends — done, failed or cancelled. A process
-// killed in between leaves them to the next start (store.Migrate), so a
-// search is slow meanwhile but never wrong.
-func (e *Engine) deferIndexes(ctx context.Context, job *Job, path string) (func(), error) {
+// builds them again when the run ends — done, failed or cancelled — and
+// whether it dropped any. A process killed in between leaves them to the
+// next start (store.Migrate), so a search is slow meanwhile but never wrong.
+func (e *Engine) deferIndexes(ctx context.Context, job *Job, path string) (func(), bool, error) {
 	rows, err := EstimateRows(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	rows -= job.CheckpointLine // a resumed job loads only the rest
 	deferred, err := e.store.DeferCustomerIndexes(ctx, job.ID, rows, e.deferFrom)
 	if err != nil || !deferred {
-		return func() {}, err
+		return func() {}, false, err
 	}
 	e.log.InfoContext(ctx, "import: customer indexes deferred to the end of the load", "job", job.ID, "rows", rows)
 	return func() {
@@ -263,7 +277,7 @@ func (e *Engine) deferIndexes(ctx context.Context, job *Job, path string) (func(
 			return
 		}
 		e.log.InfoContext(ctx, "import: customer indexes built", "job", job.ID, "indexes", n, "took", time.Since(start))
-	}, nil
+	}, true, nil
 }
 
 // prepare maps the header, loads the reference tables and rules, and builds
@@ -289,7 +303,7 @@ func (e *Engine) prepare(ctx context.Context, job *Job, src Source, scope *custo
 	}
 	job.Encoding = src.Encoding()
 	st := &runState{job: job, mapping: m, width: len(src.Header()), scope: scope, counts: job.Counts,
-		seen: map[uint64]int64{}, seed: maphash.MakeSeed()}
+		seen: map[uint64]int64{}, seed: maphash.MakeSeed(), batch: e.batch}
 	st.parser = &parser{kind: job.Kind, source: job.SourceSystem, refs: refs, seal: e.seal, loc: kehu.LoadShanghai(),
 		now: e.clock.Now(), asOf: e.clock.Now(), nameKey: e.nameKey}
 	if job.StartedAt != nil {
@@ -411,7 +425,7 @@ func (e *Engine) read(ctx context.Context, st *runState, src Source, work, order
 			continue
 		}
 		c.rows = append(c.rows, row)
-		if len(c.rows) == e.batch && !send() {
+		if len(c.rows) == st.batch && !send() {
 			return context.Cause(ctx)
 		}
 	}

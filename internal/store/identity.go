@@ -73,7 +73,7 @@ func (s *IdentityStore) Links(ctx context.Context, system string, ids []string) 
 	out := map[string]*identity.Link{}
 	err := inChunks(uniqueStrings(ids), lookupChunk, func(chunk []string) error {
 		args := append([]any{system}, anySlice(chunk)...)
-		return queryEach(ctx, s.db.reader(ctx), "source links", "SELECT "+linkColumns+
+		return queryEach(ctx, s.db.chunkReader(ctx, len(chunk), lookupChunk), "source links", "SELECT "+linkColumns+
 			" FROM customer_sources WHERE source_system = $1 AND source_id IN ("+s.db.dialect.params(2, len(chunk))+")",
 			args, func(rows *sql.Rows) error {
 				l, err := scanLink(rows)
@@ -122,8 +122,12 @@ func (s *IdentityStore) Customers(ctx context.Context, q identity.Lookup) (map[i
 		return nil, err
 	}
 	out := map[int64]*identity.Existing{}
-	load := func(cond string, args []any) error {
-		return queryEach(ctx, s.db.reader(ctx), "customers to resolve", "SELECT "+identityColumns+" FROM customers c WHERE "+cond,
+	load := func(cond string, args []any, full bool) error {
+		q := s.db.reader(ctx)
+		if full {
+			q = s.db.hotReader(ctx)
+		}
+		return queryEach(ctx, q, "customers to resolve", "SELECT "+identityColumns+" FROM customers c WHERE "+cond,
 			args, func(rows *sql.Rows) error {
 				var e identity.Existing
 				c, err := scanCustomerSealed(extraScan{rows, []any{&e.Sealed.IDNumberIndex, &e.Sealed.MobileIndex}})
@@ -143,7 +147,7 @@ func (s *IdentityStore) Customers(ctx context.Context, q identity.Lookup) (map[i
 			})
 	}
 	if err := inChunks(uniqueIDs(q.IDs), lookupChunk, func(chunk []int64) error {
-		return load("c.id IN ("+s.db.dialect.params(1, len(chunk))+")", anySlice(chunk))
+		return load("c.id IN ("+s.db.dialect.params(1, len(chunk))+")", anySlice(chunk), len(chunk) == lookupChunk)
 	}); err != nil {
 		return nil, err
 	}
@@ -154,13 +158,13 @@ func (s *IdentityStore) Customers(ctx context.Context, q identity.Lookup) (map[i
 	for idType, keys := range byType {
 		if err := inChunks(uniqueStrings(keys), lookupChunk, func(chunk []string) error {
 			return load("c.id_type = $1 AND c.id_number_bidx IN ("+s.db.dialect.params(2, len(chunk))+")",
-				append([]any{idType}, anySlice(chunk)...))
+				append([]any{idType}, anySlice(chunk)...), len(chunk) == lookupChunk)
 		}); err != nil {
 			return nil, err
 		}
 	}
 	if err := inChunks(uniqueStrings(q.Mobiles), lookupChunk, func(chunk []string) error {
-		return load("c.mobile_bidx IN ("+s.db.dialect.params(1, len(chunk))+")", anySlice(chunk))
+		return load("c.mobile_bidx IN ("+s.db.dialect.params(1, len(chunk))+")", anySlice(chunk), len(chunk) == lookupChunk)
 	}); err != nil {
 		return nil, err
 	}
@@ -219,8 +223,8 @@ func (s *IdentityStore) ApplyPlan(ctx context.Context, p *identity.Plan) error {
 		links = append(links, []any{l.SourceSystem, l.SourceID, l.CustomerID, l.Origin, l.MatchedBy, nullID(l.JobID),
 			l.Line, l.Prints, l.LinkedAt.UTC(), l.LinkedAt.UTC()})
 	}
-	if err := insertRows(ctx, s.db.dialect, q, "INSERT INTO customer_sources (source_system, source_id, customer_id, origin, "+
-		"matched_by, job_id, line, prints, observed_at, linked_at)", "", 10, links); err != nil {
+	if err := s.db.insertRowsHot(ctx, "INSERT INTO customer_sources (source_system, source_id, customer_id, origin, "+
+		"matched_by, job_id, line, prints, observed_at, linked_at)", "", 10, maxBatchParams/10, links); err != nil {
 		return fmt.Errorf("insert source links: %w", err)
 	}
 	for _, l := range p.LinkPrints {
@@ -310,8 +314,7 @@ func (s *IdentityStore) insertWithIDs(ctx context.Context, q querier, p *identit
 		rows[i] = append([]any{id}, rows[i]...)
 		p.IDs[p.Creates[i].Ref] = id
 	}
-	return insertRowsPer(ctx, s.db.dialect, q, "INSERT INTO customers (id, "+createColumns+")", "", 26,
-		sqliteJournalRows, rows)
+	return s.db.insertRowsHot(ctx, "INSERT INTO customers (id, "+createColumns+")", "", 26, sqliteJournalRows, rows)
 }
 
 // sqliteJournalRows bounds the rows of one multi-row INSERT into customers
