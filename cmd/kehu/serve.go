@@ -118,6 +118,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer imp.start(ctx)()
 	// The outbox dispatcher sends queued messages until the server stops.
 	defer ob.start(ctx)()
+	// Journeys act on the feeds' events until the server stops.
+	defer ing.journeys.start(ctx)()
 	return listenAndServe(ctx, e, logger, c.addr, handler, sec)
 }
 
@@ -206,6 +208,9 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	// To-do lists and leads (docs/TASKS.md), which campaigns and journeys fill.
 	tasks := task.NewService(task.Deps{Store: db.Tasks(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
 	leads := sales.NewService(sales.Deps{Store: db.Leads(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
+	// Journeys (docs/JOURNEYS.md): woken by the feeds, daily triggers at night.
+	ing.journeys.wire(db, clock, trail, customers, segments, pol.policy, tasks, leads, logger)
+	gov.addJob("journeys", ing.journeys.daily)
 	// Field provenance and source records of a customer (数据来源).
 	ids := identity.NewService(identity.Deps{Store: db.Identity(), Tx: db, Audit: trail, Customers: customers})
 	metrics := httpapi.NewMetrics()
@@ -217,7 +222,7 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
 		Policy: pol.policy, Suitability: pol.suitability,
 		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Identity: ids, Segments: segments,
-		Tasks: tasks, Leads: leads})
+		Tasks: tasks, Leads: leads, Journeys: ing.journeys.service})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		Templates: templates, Outbox: monitor,
@@ -225,7 +230,7 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		Policy: pol.policy, Suitability: pol.suitability,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality, Merger: ingSvc.merger, Imports: imports,
 		Tasks: tasks, Leads: leads,
-		Segments: segments, Identity: ids})
+		Segments: segments, Identity: ids, Journeys: ing.journeys.service})
 	if err != nil {
 		return nil, err
 	}
