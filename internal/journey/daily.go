@@ -53,27 +53,11 @@ func (e *Engine) dailyJourney(ctx context.Context, j Journey, today kehu.Date, n
 		if cs, err = e.inSegments(ctx, cs, now); err != nil {
 			return n, err
 		}
-		var fired []Firing
-		err = e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-			fired = fired[:0]
-			for _, c := range cs {
-				f, ok, err := e.fire(ctx, c, now)
-				if err != nil {
-					return err
-				}
-				if ok {
-					fired = append(fired, f)
-				}
-			}
-			return nil
-		})
+		fired, err := e.fireAll(ctx, cs, now, nil)
 		if err != nil {
 			return n, err
 		}
 		n += len(fired)
-		if len(fired) > 0 && e.Fired != nil {
-			e.Fired(fired)
-		}
 		if next == 0 {
 			return n, nil
 		}

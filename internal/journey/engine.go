@@ -245,8 +245,20 @@ func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey)
 	if err != nil {
 		return nil, false, err
 	}
+	fired, err := e.fireAll(ctx, cands, now, func(ctx context.Context) error {
+		return e.d.Store.SetCursor(ctx, src, upto, now)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return fired, upto < top, nil
+}
+
+// fireAll fires the candidates and then runs also (the cursor's update) in
+// one transaction, and tells Fired what fired once it committed.
+func (e *Engine) fireAll(ctx context.Context, cands []candidate, now time.Time, also func(ctx context.Context) error) ([]Firing, error) {
 	var fired []Firing
-	err = e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+	err := e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
 		fired = fired[:0]
 		for _, c := range cands {
 			f, ok, err := e.fire(ctx, c, now)
@@ -257,13 +269,16 @@ func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey)
 				fired = append(fired, f)
 			}
 		}
-		return e.d.Store.SetCursor(ctx, src, upto, now)
+		if also != nil {
+			return also(ctx)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if len(fired) > 0 && e.Fired != nil {
 		e.Fired(fired)
 	}
-	return fired, upto < top, nil
+	return fired, nil
 }

@@ -3,6 +3,7 @@ package journey
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"kehu/internal/access"
 	"kehu/internal/audit"
@@ -79,8 +80,20 @@ func (s *Service) Versions(ctx context.Context, id int64) ([]Version, error) {
 	return s.store.Versions(ctx, id)
 }
 
-// checked validates in and returns its definition.
-func (s *Service) checked(ctx context.Context, in *Input) (Definition, error) {
+// checked checks the actor may manage journeys (marketing.write) and
+// validates in; it returns the actor, the definition and the time of the
+// change.
+func (s *Service) checked(ctx context.Context, in *Input) (kehu.Actor, Definition, time.Time, error) {
+	a, err := access.ActorWith(ctx, access.MarketingWrite)
+	if err != nil {
+		return a, Definition{}, time.Time{}, err
+	}
+	d, err := s.definition(ctx, in)
+	return a, d, s.clock.Now().UTC().Truncate(time.Microsecond), err
+}
+
+// definition validates in and returns its definition.
+func (s *Service) definition(ctx context.Context, in *Input) (Definition, error) {
 	var v kehu.Validation
 	in.check(&v)
 	d, perr := parseDefinition(in.Definition)
@@ -101,18 +114,13 @@ func (s *Service) checked(ctx context.Context, in *Input) (Definition, error) {
 // Create saves a new journey at version 1 (marketing.write), active unless
 // the input says paused.
 func (s *Service) Create(ctx context.Context, in Input) (Journey, error) {
-	a, err := access.ActorWith(ctx, access.MarketingWrite)
-	if err != nil {
-		return Journey{}, err
-	}
-	d, err := s.checked(ctx, &in)
+	a, d, now, err := s.checked(ctx, &in)
 	if err != nil {
 		return Journey{}, err
 	}
 	if in.Status == "" {
 		in.Status = Active
 	}
-	now := s.clock.Now().UTC().Truncate(1000)
 	j := Journey{Name: in.Name, Description: in.Description, Status: in.Status, Version: 1, Definition: d,
 		CreatedBy: a.UserID, UpdatedBy: a.UserID, CreatedAt: now, UpdatedAt: now}
 	err = s.tx.WithTx(ctx, func(ctx context.Context) error {
@@ -132,15 +140,10 @@ func (s *Service) Create(ctx context.Context, in Input) (Journey, error) {
 // Update saves a new version of a journey (marketing.write); firings
 // already made keep naming the version they ran under.
 func (s *Service) Update(ctx context.Context, id int64, in Input) (Journey, error) {
-	a, err := access.ActorWith(ctx, access.MarketingWrite)
+	a, d, now, err := s.checked(ctx, &in)
 	if err != nil {
 		return Journey{}, err
 	}
-	d, err := s.checked(ctx, &in)
-	if err != nil {
-		return Journey{}, err
-	}
-	now := s.clock.Now().UTC().Truncate(1000)
 	err = s.tx.WithTx(ctx, func(ctx context.Context) error {
 		old, err := s.store.GetJourney(ctx, id)
 		if err != nil {
