@@ -549,3 +549,86 @@ func TestSendCheck(t *testing.T) {
 		check("a service notice needs no marketing consent", "sms", policy.PurposeService, "")
 	})
 }
+
+// TestConfirmHoldsCapsUnderConcurrentLaunches: two launches decide the same
+// customer at the same moment — both see no SMS today, so both are allowed
+// under "one marketing SMS per channel per day" — and then record in their
+// own transactions, started together. Confirm inside each transaction lets
+// exactly one of them contact the customer; the other is suppressed by the
+// cap it would have broken.
+func TestConfirmHoldsCapsUnderConcurrentLaunches(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		b, svc, a1 := fixture(t, db)
+		ctx := context.Background()
+		batch := policy.Batch{Channel: "sms", Purpose: policy.PurposeMarketing, At: b.Clock.Now()}
+		type launch struct {
+			mark int64
+			ds   []policy.Decision
+		}
+		var ls [2]launch
+		for i := range ls {
+			mark, err := svc.Mark(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, err := svc.DecideMany(ctx, batch, []int64{a1})
+			if err != nil || ds[0].Outcome != policy.Allow {
+				t.Fatalf("launch %d decided %+v (%v)", i, ds, err)
+			}
+			ls[i] = launch{mark, ds}
+		}
+		start := make(chan struct{})
+		errs := make(chan error, len(ls))
+		for i := range ls {
+			go func() {
+				<-start
+				errs <- db.WithTx(ctx, func(ctx context.Context) error {
+					if _, err := svc.Confirm(ctx, batch, ls[i].mark, ls[i].ds); err != nil {
+						return err
+					}
+					if ls[i].ds[0].Outcome != policy.Allow {
+						return nil
+					}
+					return svc.RecordContacts(ctx, []policy.Contact{{CustomerID: a1, Channel: "sms",
+						Purpose: policy.PurposeMarketing, SourceKind: policy.SourceCampaign, SourceID: int64(100 + i), At: batch.At}})
+				})
+			}()
+		}
+		close(start)
+		for range ls {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var logged int
+		if err := db.InTx(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRow("SELECT count(*) FROM contact_log WHERE customer_id = $1", a1).Scan(&logged)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var allowed, capped int
+		for _, l := range ls {
+			switch {
+			case l.ds[0].Outcome == policy.Allow:
+				allowed++
+			case slices.Contains(codes(l.ds[0]), policy.ReasonChannelDayCap):
+				capped++
+			}
+		}
+		if logged != 1 || allowed != 1 || capped != 1 {
+			t.Fatalf("%d contacts logged, %d launches allowed, %d capped; want 1, 1, 1 (%+v)", logged, allowed, capped, ls)
+		}
+		// A decision nobody overtook stands: a third launch deciding after
+		// both commits is already capped, and Confirm changes nothing.
+		mark, _ := svc.Mark(ctx)
+		ds, _ := svc.DecideMany(ctx, batch, []int64{a1})
+		var changed int
+		if err := db.WithTx(ctx, func(ctx context.Context) error {
+			var err error
+			changed, err = svc.Confirm(ctx, batch, mark, ds)
+			return err
+		}); err != nil || changed != 0 || ds[0].Outcome != policy.Suppress {
+			t.Fatalf("after the commits: changed %d, %+v (%v)", changed, ds, err)
+		}
+	})
+}

@@ -47,8 +47,16 @@ type Store interface {
 	// code or numeric id.
 	Product(ctx context.Context, id int64) (suitability.Product, error)
 	ProductByRef(ctx context.Context, ref string) (suitability.Product, error)
-	// RecordContacts appends contacts to the contact log.
+	// RecordContacts appends contacts to the contact log, serialised with
+	// every other writer of the log until the transaction ends.
 	RecordContacts(ctx context.Context, cs []Contact) error
+	// ContactMark returns the contact log's position: the newest committed
+	// entry.
+	ContactMark(ctx context.Context) (int64, error)
+	// ContactedAfter returns the customers with a contact logged after
+	// mark; in a transaction, it first excludes every other writer of the
+	// log until that transaction ends.
+	ContactedAfter(ctx context.Context, mark int64) (map[int64]bool, error)
 	// AddSuppressions adds counts to a source's suppression tallies.
 	AddSuppressions(ctx context.Context, kind string, id int64, counts map[string]int64, at time.Time) error
 	// Suppressions returns a source's suppression tallies by reason.
@@ -334,6 +342,51 @@ func (s *Service) prepare(ctx context.Context, b Batch) (engine, FactQuery, erro
 	dayStart := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, s.loc)
 	q.DayStart, q.DayEnd = dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC()
 	return e, q, nil
+}
+
+// Mark returns the contact log's position, to be read before DecideMany
+// when the decisions will be recorded later in a transaction (Confirm).
+func (s *Service) Mark(ctx context.Context) (int64, error) { return s.store.ContactMark(ctx) }
+
+// Confirm makes decisions taken outside a transaction hold inside it. A
+// launch decides a batch on the read pool, then records the contacts and
+// queues the messages in one transaction; meanwhile another launch or a
+// journey may have contacted some of the same customers, and both would
+// pass a frequency cap that only one should. Called in the recording
+// transaction with the Mark read before DecideMany, Confirm excludes the
+// other writers of the contact log until the commit (an advisory lock on
+// PostgreSQL; SQLite's write transaction already does), and decides again
+// — with the same batch — the customers of ds who were not suppressed and
+// were contacted since mark. ds is updated in place; the number of
+// decisions that changed is returned.
+func (s *Service) Confirm(ctx context.Context, b Batch, mark int64, ds []Decision) (int, error) {
+	since, err := s.store.ContactedAfter(ctx, mark)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	var at []int
+	for i, d := range ds {
+		if d.Outcome != Suppress && since[d.CustomerID] {
+			ids = append(ids, d.CustomerID)
+			at = append(at, i)
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	again, err := s.DecideMany(ctx, b, ids)
+	if err != nil {
+		return 0, err
+	}
+	changed := 0
+	for j, i := range at {
+		if again[j].Outcome != ds[i].Outcome {
+			changed++
+		}
+		ds[i] = again[j]
+	}
+	return changed, nil
 }
 
 // RecordContacts appends contacts to the contact log, which the caps count.

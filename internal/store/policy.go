@@ -347,6 +347,9 @@ func (s *PolicyStore) Facts(ctx context.Context, q policy.FactQuery, ids []int64
 // RecordContacts implements policy.Store: multi-row inserts on the
 // transaction in ctx, if any.
 func (s *PolicyStore) RecordContacts(ctx context.Context, cs []policy.Contact) error {
+	if err := s.lockContacts(ctx); err != nil {
+		return err
+	}
 	rows := make([][]any, len(cs))
 	for i, c := range cs {
 		var product sql.NullInt64
@@ -361,6 +364,55 @@ func (s *PolicyStore) RecordContacts(ctx context.Context, cs []policy.Contact) e
 		return fmt.Errorf("record contacts: %w", err)
 	}
 	return nil
+}
+
+// contactLogLock is the PostgreSQL advisory lock every transaction that
+// writes the contact log holds until it commits (pg_advisory_xact_lock). It
+// makes contact_log ids commit in the order they are drawn, so "contacts
+// after position m" (ContactedAfter) misses none still in flight, and it
+// lets a launch re-read the caps of its batch without another launch
+// logging contacts in between. On SQLite the write transaction
+// (BEGIN IMMEDIATE) already excludes every other writer.
+const contactLogLock = 7340020
+
+// lockContacts takes the contact-log lock for the transaction in ctx.
+func (s *PolicyStore) lockContacts(ctx context.Context) error {
+	if !s.db.dialect.IsPostgres() {
+		return nil
+	}
+	if _, err := s.db.writer(ctx).ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", contactLogLock); err != nil {
+		return fmt.Errorf("lock the contact log: %w", err)
+	}
+	return nil
+}
+
+// ContactMark implements policy.Store: the newest committed contact_log id.
+func (s *PolicyStore) ContactMark(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.reader(ctx).QueryRowContext(ctx, "SELECT COALESCE(max(id), 0) FROM contact_log").Scan(&id); err != nil {
+		return 0, fmt.Errorf("contact log position: %w", err)
+	}
+	return id, nil
+}
+
+// ContactedAfter implements policy.Store: it takes the contact-log lock
+// (held to the end of the caller's transaction), then reads the customers
+// contacted after mark — a range of the primary key: between a launch's
+// decision and its commit only the contacts of other launches and
+// journeys running beside it are there.
+func (s *PolicyStore) ContactedAfter(ctx context.Context, mark int64) (map[int64]bool, error) {
+	if err := s.lockContacts(ctx); err != nil {
+		return nil, err
+	}
+	out := map[int64]bool{}
+	err := queryEach(ctx, s.db.writer(ctx), "contacts since the decision", "SELECT customer_id FROM contact_log WHERE id > $1",
+		[]any{mark}, func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			out[id] = true
+			return err
+		})
+	return out, err
 }
 
 // AddSuppressions implements policy.Store.
