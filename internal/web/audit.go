@@ -9,32 +9,13 @@ import (
 
 	"kehu/internal/access"
 	"kehu/internal/audit"
-	"kehu/internal/governance"
 	"kehu/internal/i18n"
 	"kehu/internal/kehu"
-	"kehu/internal/level"
 )
 
 // auditPageSize is denser than the customer list: auditors scan many short
 // rows, and the table still fits 1366×768 with the pager in reach.
 const auditPageSize = 50
-
-// auditActions are the actions the filter offers, grouped by area. They are
-// the audit package's own constants, so a renamed action fails to compile
-// here; a test checks each has a translated name in both catalogues.
-var auditActions = []string{
-	audit.CustomerList, audit.CustomerRead, audit.CustomerCreate, audit.CustomerUpdate, audit.CustomerUnmask,
-	audit.CustomerExport, audit.CustomerTransfer, audit.CustomerSecondary,
-	audit.AccessRequest, audit.AccessGrant, audit.AccessDeny, audit.AccessRevoke, audit.AccessBreakGlass,
-	audit.AccessReview,
-	audit.PrivacyRequest, audit.PrivacyRectify, audit.PrivacyErase, audit.ConsentRead, audit.ConsentChange,
-	audit.BulkApproval, audit.ComplianceAlert,
-	audit.LoginOK, audit.LoginFailed, audit.Logout,
-	audit.UserCreate, audit.UserPassword, audit.UserDisable, audit.UserEnable, audit.UserTOTPReset,
-	audit.AuditSearch, audit.AuditExport, audit.AuditPurge,
-	level.ActionRead, level.ActionRuleDraft, level.ActionRulePreview, level.ActionRuleActivate, level.ActionRecompute,
-	governance.ActionDictionaryUpdate, governance.ActionQualityRun, governance.ActionQualityRead,
-}
 
 // auditForm is the filter as typed, echoed back into the form so a refused
 // value stays visible for correction.
@@ -91,9 +72,12 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		invalid["after"] = true
 	}
-	av := auditView{Form: form, Actions: auditActions, Invalid: invalid, IsFirst: after.AfterID == 0}
-	if form.Action != "" && !known(form.Action) {
-		av.Actions = append([]string{form.Action}, auditActions...)
+	// The filter offers audit.Actions, the one list of what services
+	// record; an action typed into the URL that is not in it stays
+	// visible in the select.
+	av := auditView{Form: form, Actions: audit.Actions, Invalid: invalid, IsFirst: after.AfterID == 0}
+	if form.Action != "" && !audit.KnownAction(form.Action) {
+		av.Actions = append([]string{form.Action}, audit.Actions...)
 	}
 	if len(invalid) > 0 {
 		// Nothing is searched with a half-understood filter; the form comes
@@ -133,15 +117,6 @@ func (s *server) renderAudit(w http.ResponseWriter, r *http.Request, status int,
 		block = "results"
 	}
 	s.render(w, r, status, "audit", block, s.newView(w, r, "audit.title", "audit", av))
-}
-
-func known(action string) bool {
-	for _, a := range auditActions {
-		if a == action {
-			return true
-		}
-	}
-	return false
 }
 
 // auditFilter reads the filter parameters shared by the page and the export.

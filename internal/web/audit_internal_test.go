@@ -3,6 +3,7 @@ package web
 import (
 	"testing"
 
+	"kehu/internal/audit"
 	"kehu/internal/i18n"
 )
 
@@ -14,7 +15,7 @@ func TestAuditActionsTranslated(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := []string{"audit.outcome.ok", "audit.outcome.denied", "audit.outcome.failed", "audit.outcome.locked"}
-	for _, a := range auditActions {
+	for _, a := range audit.Actions {
 		keys = append(keys, "audit.action."+a)
 	}
 	for _, k := range keys {

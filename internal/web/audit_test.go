@@ -135,6 +135,15 @@ func TestAuditFilters(t *testing.T) {
 		if !strings.Contains(res.body, `<option value="customer.read" selected>查看客户</option>`) {
 			t.Error("the action select does not keep the chosen action")
 		}
+		// The select offers every action services record (audit.Actions),
+		// the newer ones by their names.
+		for _, a := range audit.Actions {
+			if !strings.Contains(res.body, `<option value="`+a+`"`) {
+				t.Errorf("the action select lacks %s", a)
+			}
+		}
+		mustContain(t, res.body, `<option value="customer.suitability">`, `<option value="customer.contact_check">`,
+			`<option value="customer.provenance">查看数据来源</option>`)
 		ids, acts := auditRows(comp.get("/audit?actor=rm_a").body)
 		all, _ := auditRows(comp.get("/audit").body)
 		reads := len(slices.DeleteFunc(slices.Clone(acts), func(a string) bool { return a != audit.CustomerRead }))
