@@ -1,0 +1,161 @@
+// Package report presents a campaign's results (issue 5, item 6): the
+// numbers the campaign package computes, and the members' outcomes, as an
+// Excel workbook for the marketing office — results per run and in total,
+// suppressions by reason, and one row per member with the customer's name
+// masked as the reader's role requires. Reading and exporting go through
+// the campaign service, so its permission checks hold; the export is
+// scope-checked and leaves one audit record before any byte leaves. The
+// page's charts are drawn by internal/web from the same Results.
+package report
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+
+	"kehu/internal/audit"
+	"kehu/internal/campaign"
+	"kehu/internal/customer"
+	"kehu/internal/i18n"
+	"kehu/internal/kehu"
+)
+
+// AuditExport is recorded once per workbook; Count is the member rows.
+const AuditExport = "campaign.export"
+
+// MaxMembers bounds the member rows of one workbook: an Excel sheet holds
+// 1,048,576 rows, one of them the header.
+const MaxMembers = 1_048_575
+
+// MemberRow is one member of one run as the workbook lists it.
+type MemberRow struct {
+	Run           int
+	CustomerID    int64
+	Customer      customer.Customer // name, type and owner, for masking
+	Group         string
+	Outcome       string
+	Reason        string
+	MessageStatus string
+	TaskID        int64
+}
+
+// Store reads members with their customers.
+type Store interface {
+	// MemberRows returns up to limit members of run whose customers are in
+	// scope, by customer id after after.
+	MemberRows(ctx context.Context, campaignID int64, run int, scope customer.ScopeFilter, after int64, limit int) ([]MemberRow, error)
+}
+
+// Campaigns is what the report needs of the campaign service (which checks
+// the reader's permission).
+type Campaigns interface {
+	Get(ctx context.Context, id int64) (campaign.Campaign, error)
+	Results(ctx context.Context, id int64) (campaign.Results, error)
+}
+
+// Scoper gives the actor's customer read scope (customer.Service).
+type Scoper interface {
+	ReadScope(ctx context.Context) (customer.ScopeFilter, error)
+}
+
+// Deps are what the service needs. Bundle words the workbook (loaded when
+// nil).
+type Deps struct {
+	Campaigns Campaigns
+	Store     Store
+	Customers Scoper
+	Audit     audit.Recorder
+	Tx        kehu.Transactor
+	Clock     kehu.Clock
+	Bundle    *i18n.Bundle
+}
+
+// Service serves results and their workbook.
+type Service struct{ d Deps }
+
+// NewService returns the report service.
+func NewService(d Deps) (*Service, error) {
+	if d.Clock == nil {
+		d.Clock = kehu.SystemClock{}
+	}
+	if d.Bundle == nil {
+		b, err := i18n.Load()
+		if err != nil {
+			return nil, err
+		}
+		d.Bundle = b
+	}
+	return &Service{d: d}, nil
+}
+
+// Results returns the campaign and its results, for the results page.
+func (s *Service) Results(ctx context.Context, id int64) (campaign.Campaign, campaign.Results, error) {
+	c, err := s.d.Campaigns.Get(ctx, id)
+	if err != nil {
+		return c, campaign.Results{}, err
+	}
+	res, err := s.d.Campaigns.Results(ctx, id)
+	return c, res, err
+}
+
+// Export writes campaign id's workbook to w in lang (zh-CN or en) and
+// returns how many member rows it holds. The members are those of the
+// reader's data scope, names masked as on every page; one campaign.export
+// record (with the count) is committed before the file is written.
+func (s *Service) Export(ctx context.Context, id int64, lang string, w io.Writer) (int, error) {
+	c, res, err := s.Results(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	scope, err := s.d.Customers.ReadScope(ctx)
+	if err != nil {
+		return 0, err
+	}
+	members, err := s.members(ctx, id, res, scope)
+	if err != nil {
+		return 0, err
+	}
+	for i := range members {
+		members[i].Customer = customer.Present(ctx, members[i].Customer)
+	}
+	b := book{t: func(key string, args ...any) string { return s.d.Bundle.T(lang, key, args...) },
+		lookup: func(key string) (string, bool) { return s.d.Bundle.Lookup(lang, key) }, loc: kehu.LoadShanghai()}
+	f, err := b.build(c, res, members, s.d.Clock.Now())
+	if err != nil {
+		return 0, fmt.Errorf("campaign %d workbook: %w", id, err)
+	}
+	defer f.Close()
+	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+		return s.d.Audit.Record(ctx, audit.Entry{Action: AuditExport, Object: "campaign:" + strconv.FormatInt(id, 10),
+			Count: len(members), Reason: "results.xlsx"})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := f.WriteTo(w); err != nil {
+		return 0, fmt.Errorf("write campaign %d workbook: %w", id, err)
+	}
+	return len(members), nil
+}
+
+// members reads every run's members in scope, up to MaxMembers.
+func (s *Service) members(ctx context.Context, id int64, res campaign.Results, scope customer.ScopeFilter) ([]MemberRow, error) {
+	var out []MemberRow
+	const page = 5000
+	for _, r := range res.Runs {
+		after := int64(0)
+		for len(out) < MaxMembers {
+			rows, err := s.d.Store.MemberRows(ctx, id, r.Number, scope, after, min(page, MaxMembers-len(out)))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rows...)
+			if len(rows) < page {
+				break
+			}
+			after = rows[len(rows)-1].CustomerID
+		}
+	}
+	return out, nil
+}
