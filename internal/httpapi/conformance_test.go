@@ -185,6 +185,7 @@ func walk(t *testing.T, e *env) {
 	walkJourneys(t, e)
 	walkPolicy(t, e)
 	walkTasks(t, e)
+	walkCampaignReport(t, e)
 	e.notReady = errors.New("database down")
 	e.do(call{method: "GET", path: "/readyz"})
 }

@@ -81,6 +81,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Templates: b.TemplateService(), Outbox: b.OutboxService(),
 		Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
 		Tasks: b.TaskService(), Leads: b.LeadService(),
+		CampaignReports: b.CampaignReportService(t),
 		Journeys: b.JourneyService(),
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)

@@ -13,6 +13,7 @@ import (
 	"kehu/internal/audit"
 	"kehu/internal/auth"
 	"kehu/internal/c360"
+	"kehu/internal/campaign/report"
 	"kehu/internal/customer"
 	"kehu/internal/governance"
 	"kehu/internal/identity"
@@ -100,6 +101,9 @@ type Deps struct {
 	// answers 404 on their routes.
 	Tasks *task.Service
 	Leads *sales.Service
+	// CampaignReports exports campaign results as a workbook
+	// (docs/CAMPAIGN_RESULTS.md); nil answers 404 there.
+	CampaignReports *report.Service
 }
 
 // api is the handlers' shared state: the dependencies, never request data.

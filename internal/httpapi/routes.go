@@ -43,6 +43,7 @@ func routes() []route {
 		journeyRoutes(),
 		policyRoutes(),
 		taskRoutes(),
+		campaignReportRoutes(),
 	)
 }
 
