@@ -120,6 +120,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	defer ob.start(ctx)()
 	// Journeys act on the feeds' events until the server stops.
 	defer ing.journeys.start(ctx)()
+	// Campaign launches run when due until the server stops.
+	defer ob.startCampaigns(ctx)()
 	return listenAndServe(ctx, e, logger, c.addr, handler, sec)
 }
 
@@ -211,6 +213,9 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	// Journeys (docs/JOURNEYS.md): woken by the feeds, daily triggers at night.
 	ing.journeys.wire(db, clock, trail, customers, segments, pol.policy, tasks, leads, logger)
 	gov.addJob("journeys", ing.journeys.daily)
+	// Campaigns (docs/CAMPAIGNS.md): launched by a runner in this server.
+	ob.wireCampaigns(db, clock, trail, customers, segments, pol.policy, tasks, logger)
+	campaigns := ob.campaignService()
 	// Field provenance and source records of a customer (数据来源).
 	ids := identity.NewService(identity.Deps{Store: db.Identity(), Tx: db, Audit: trail, Customers: customers})
 	metrics := httpapi.NewMetrics()
@@ -222,7 +227,7 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
 		Policy: pol.policy, Suitability: pol.suitability,
 		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Identity: ids, Segments: segments,
-		Tasks: tasks, Leads: leads, Journeys: ing.journeys.service})
+		Tasks: tasks, Leads: leads, Journeys: ing.journeys.service, Campaigns: campaigns})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		Templates: templates, Outbox: monitor,

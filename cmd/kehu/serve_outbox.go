@@ -40,6 +40,7 @@ type outboxConfig struct {
 	templates  *msgtemplate.Service
 	monitor    *outbox.Service
 	dispatcher *outbox.Dispatcher
+	campaigns  campaignSet // serve_campaigns.go
 }
 
 // outboxFlags registers the --outbox-* and --sms-signature flags (each also

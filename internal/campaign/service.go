@@ -188,12 +188,22 @@ type MembersPage struct {
 	NextCursor kehu.Cursor
 }
 
-// Members lists a page of a campaign's members (of one run when run > 0)
-// whose customers are in the actor's read scope, with one audit record.
+// Members lists a page of the members of one run (the latest when run is
+// 0) whose customers are in the actor's read scope, with one audit record.
 func (s *Service) Members(ctx context.Context, id int64, run int, after kehu.Cursor, limit int) (MembersPage, error) {
 	var page MembersPage
 	if _, err := s.Get(ctx, id); err != nil {
 		return page, err
+	}
+	if run <= 0 {
+		runs, err := s.d.Store.Runs(ctx, id)
+		if err != nil {
+			return page, err
+		}
+		run = 1
+		if len(runs) > 0 {
+			run = runs[len(runs)-1].Number
+		}
 	}
 	scope, err := s.d.Customers.ReadScope(ctx)
 	if err != nil {
@@ -209,10 +219,7 @@ func (s *Service) Members(ctx context.Context, id int64, run int, after kehu.Cur
 		page.NextCursor = kehu.Cursor{AfterID: ms[limit-1].CustomerID}
 	}
 	page.Items = ms
-	entry := audit.Entry{Action: ActionMembers, Object: object(id), Count: len(ms)}
-	if run > 0 {
-		entry.Reason = "run " + strconv.Itoa(run)
-	}
+	entry := audit.Entry{Action: ActionMembers, Object: object(id), Count: len(ms), Reason: "run " + strconv.Itoa(run)}
 	return page, s.d.Tx.WithTx(ctx, func(ctx context.Context) error { return s.d.Audit.Record(ctx, entry) })
 }
 

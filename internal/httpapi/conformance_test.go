@@ -186,6 +186,7 @@ func walk(t *testing.T, e *env) {
 	walkPolicy(t, e)
 	walkTasks(t, e)
 	walkCampaignReport(t, e)
+	walkCampaigns(t, e)
 	e.notReady = errors.New("database down")
 	e.do(call{method: "GET", path: "/readyz"})
 }

@@ -14,6 +14,7 @@ import (
 	"kehu/internal/auth"
 	"kehu/internal/c360"
 	"kehu/internal/campaign/report"
+	"kehu/internal/campaign"
 	"kehu/internal/customer"
 	"kehu/internal/governance"
 	"kehu/internal/identity"
@@ -104,6 +105,9 @@ type Deps struct {
 	// CampaignReports exports campaign results as a workbook
 	// (docs/CAMPAIGN_RESULTS.md); nil answers 404 there.
 	CampaignReports *report.Service
+	// Campaigns serves campaigns (docs/CAMPAIGNS.md); nil answers 404 on
+	// their routes.
+	Campaigns *campaign.Service
 }
 
 // api is the handlers' shared state: the dependencies, never request data.

@@ -44,6 +44,7 @@ func routes() []route {
 		policyRoutes(),
 		taskRoutes(),
 		campaignReportRoutes(),
+		campaignRoutes(),
 	)
 }
 
