@@ -136,6 +136,24 @@ func eventBatch(seq *atomic.Int64, customers []int64, products []string, n int) 
 // ingestBench builds (or copies) the demo bank and the API handler, and
 // returns it with an API token of the bank's admin carrying data.ingest.
 func ingestBench(b *testing.B) (http.Handler, string, []int64, []string) {
+	k := newBenchKit(b)
+	return k.h, k.token, k.customers, k.products
+}
+
+// benchKit is the demo bank of the feed benchmarks with its API handler;
+// subs are told what each batch stored (the journey benchmark's engine).
+type benchKit struct {
+	db        *store.DB
+	clock     kehu.Clock
+	trail     *audit.Log
+	people    *customer.Service
+	h         http.Handler
+	token     string
+	customers []int64
+	products  []string
+}
+
+func newBenchKit(b *testing.B, subs ...ingest.Subscriber) benchKit {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "bench.db")
 	keys := testkit.Keys(b)
@@ -181,13 +199,15 @@ func ingestBench(b *testing.B) (http.Handler, string, []int64, []string) {
 		b.Fatal(err)
 	}
 	customers := customer.NewService(customer.Deps{Store: db.Customers(), Clock: clock, Audit: trail, Tx: db})
-	feeds := ingest.NewService(ingest.Deps{Store: db.Ingest(), Customers: customers, Clock: clock, Audit: trail, Tx: db})
+	feeds := ingest.NewService(ingest.Deps{Store: db.Ingest(), Customers: customers, Clock: clock, Audit: trail, Tx: db,
+		Subscribers: subs})
 	h := httpapi.Middleware(httpapi.New(httpapi.Deps{Auth: as, Customers: customers, Clock: clock, Audit: trail,
 		Ingest: feeds}), nil, nil)
 	token := benchToken(b, db, as)
 	ids, codes := benchRefs(b, db)
 	b.Logf("bank: %d customers, %d products", len(ids), len(codes))
-	return h, token, ids, codes
+	return benchKit{db: db, clock: clock, trail: trail, people: customers, h: h, token: token, customers: ids,
+		products: codes}
 }
 
 // benchToken makes the admin's data.ingest token through the auth service,
