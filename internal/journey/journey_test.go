@@ -385,3 +385,42 @@ func TestValidation(t *testing.T) {
 		}
 	})
 }
+
+// TestDeferralConversionAndOverlap: a message decided in quiet hours is
+// queued for their end (deferred, with the reason); a later holding of the
+// journey's product counts as a conversion; an engine re-reading ids below
+// its cursor (the PostgreSQL overlap) fires nothing twice.
+func TestDeferralConversionAndOverlap(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		r.eng = r.b.JourneyEngine(journey.Options{Overlap: 1000})
+		j := r.create("夜间入账", map[string]any{"trigger": "large_inflow", "product_id": 3,
+			"actions": []any{r.smsAction()}})
+		// 23:30 in Shanghai: inside the bank's default quiet hours.
+		r.b.Clock.Advance(14 * time.Hour)
+		now := r.b.Clock.Now()
+		r.txn(r.a1, 10_000_000, "transfer_in", "", now)
+		fs := r.pass()
+		if len(fs) != 1 || fs[0].Outcomes[0].Outcome != journey.OutDeferred || fs[0].Outcomes[0].Reason != "quiet_hours" {
+			t.Fatalf("firings %+v", fs)
+		}
+		if n := r.count("SELECT COUNT(*) FROM outbox_messages WHERE source_id = $1 AND next_attempt_at > $2", j.ID, now); n != 1 {
+			t.Fatal("the deferred message is not held back")
+		}
+		for range 2 { // the overlap re-reads the credit: no second firing
+			if fs := r.pass(); len(fs) != 0 {
+				t.Fatalf("overlap fired again: %+v", fs)
+			}
+		}
+		res, err := r.svc.Results(r.b.As("hq_marketing"), j.ID)
+		if err != nil || res.Converted == nil || *res.Converted != 0 {
+			t.Fatalf("before the purchase: %+v %v", res, err)
+		}
+		r.exec(`INSERT INTO holdings (customer_id, account_id, product_id, amount, cost, acquired_on)
+			VALUES ($1, 3, 3, 100, 100, $2)`, r.a1, kehu.DateOf(now.AddDate(0, 0, 2)))
+		res, _ = r.svc.Results(r.b.As("hq_marketing"), j.ID)
+		if res.Converted == nil || *res.Converted != 1 {
+			t.Fatalf("after the purchase: %+v", res)
+		}
+	})
+}
