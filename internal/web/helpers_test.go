@@ -42,7 +42,7 @@ func newApp(t *testing.T, db *store.DB) *app {
 		C360: b.C360Service(), Interactions: b.InteractionService(), Tags: b.TagService(),
 		Levels: levels, Dictionary: b.DictionaryService(), Quality: quality, Merger: b.Merger(), Identity: b.IdentityService(), Segments: b.SegmentService(),
 		Imports: b.ImportService(t, 0), Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
-		Tasks: b.TaskService(), Leads: b.LeadService(),
+		Tasks: b.TaskService(), Leads: b.LeadService(), CampaignReports: b.CampaignReportService(t),
 		Templates: b.TemplateService(), Outbox: b.OutboxService(), Journeys: b.JourneyService()})
 	if err != nil {
 		t.Fatal(err)

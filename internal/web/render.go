@@ -19,7 +19,7 @@ var templateFS embed.FS
 var pageNames = []string{"login", "customers", "customer", "orgs", "error", "security", "unmask", "audit", "access", "access_notfound",
 	"privacy", "privacy_request", "privacy_panel", "bulk", "compliance", "owners", "segments", "segment_edit", "segment_members",
 	"levels", "dictionary", "dictionary_entry", "data_quality", "duplicates",
-	"imports", "import_preview", "import_job", "tags", "tag_edit", "provenance", "msg_templates", "outbox_monitor", "contact_policy", "tasks", "leads",
+	"imports", "import_preview", "import_job", "tags", "tag_edit", "provenance", "msg_templates", "outbox_monitor", "contact_policy", "tasks", "leads", "campaign_results",
 	"journeys", "journey_edit"}
 
 // pagePartials are further templates parsed with a page (its sections kept in

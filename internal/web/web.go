@@ -16,6 +16,7 @@ import (
 	"kehu/internal/audit"
 	"kehu/internal/auth"
 	"kehu/internal/c360"
+	"kehu/internal/campaign/report"
 	"kehu/internal/customer"
 	"kehu/internal/governance"
 	"kehu/internal/i18n"
@@ -80,6 +81,8 @@ type Deps struct {
 	// Tasks serves 我的待办 and Leads 线索 (docs/TASKS.md); nil hides them.
 	Tasks *task.Service
 	Leads *sales.Service
+	// CampaignReports serves 活动效果 (docs/CAMPAIGN_RESULTS.md); nil hides it.
+	CampaignReports *report.Service
 	// Journeys serves 客户旅程 (docs/JOURNEYS.md); nil hides it.
 	Journeys *journey.Service
 	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.
@@ -179,6 +182,7 @@ func (s *server) routes() http.Handler {
 	s.policyRoutes(mux)
 	s.segmentRoutes(mux)
 	s.taskRoutes(mux)
+	s.campaignResultsRoutes(mux)
 	s.journeyRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
