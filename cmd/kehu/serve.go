@@ -14,6 +14,7 @@ import (
 	"kehu/internal/account"
 	"kehu/internal/audit"
 	"kehu/internal/auth"
+	"kehu/internal/campaign/report"
 	"kehu/internal/customer"
 	"kehu/internal/httpapi"
 	"kehu/internal/identity"
@@ -216,6 +217,12 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	// Campaigns (docs/CAMPAIGNS.md): launched by a runner in this server.
 	ob.wireCampaigns(db, clock, trail, customers, segments, pol.policy, tasks, logger)
 	campaigns := ob.campaignService()
+	// Campaign results as charts and a workbook (docs/CAMPAIGN_RESULTS.md).
+	reports, err := report.NewService(report.Deps{Campaigns: campaigns, Store: db.CampaignReports(), Customers: customers,
+		Audit: trail, Tx: db, Clock: clock})
+	if err != nil {
+		return nil, err
+	}
 	// Field provenance and source records of a customer (数据来源).
 	ids := identity.NewService(identity.Deps{Store: db.Identity(), Tx: db, Audit: trail, Customers: customers})
 	metrics := httpapi.NewMetrics()
@@ -227,14 +234,15 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality,
 		Policy: pol.policy, Suitability: pol.suitability,
 		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Identity: ids, Segments: segments,
-		Tasks: tasks, Leads: leads, Journeys: ing.journeys.service, Campaigns: campaigns})
+		Tasks: tasks, Leads: leads, Journeys: ing.journeys.service, Campaigns: campaigns,
+		CampaignReports: reports})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		Templates: templates, Outbox: monitor,
 		C360: svc360.view, Interactions: svc360.interactions, Tags: svc360.tags,
 		Policy: pol.policy, Suitability: pol.suitability,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality, Merger: ingSvc.merger, Imports: imports,
-		Tasks: tasks, Leads: leads,
+		Tasks: tasks, Leads: leads, CampaignReports: reports,
 		Segments: segments, Identity: ids, Journeys: ing.journeys.service})
 	if err != nil {
 		return nil, err
