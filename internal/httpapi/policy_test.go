@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,18 @@ func walkPolicy(t *testing.T, e *env) {
 	e.expect(call{method: "GET", path: "/api/v1/contact-policy"}, 401)
 	e.expect(call{method: "GET", path: "/api/v1/contact-policy", token: narrow}, 403)
 	e.expect(call{method: "PUT", path: "/api/v1/contact-policy", token: admin.token, body: settings}, 200)
+	// Two editors read the same version; the first save wins, the second
+	// is a conflict (base_version).
+	var cur policy.Settings
+	if err := json.Unmarshal(e.expect(call{method: "GET", path: "/api/v1/contact-policy", token: admin.token}, 200).Body.Bytes(), &cur); err != nil {
+		t.Fatal(err)
+	}
+	edit := settings
+	edit.BaseVersion = &cur.Version
+	e.expect(call{method: "PUT", path: "/api/v1/contact-policy", token: admin.token, body: edit}, 200)
+	if r := e.expect(call{method: "PUT", path: "/api/v1/contact-policy", token: admin.token, body: edit}, 409); !strings.Contains(r.Body.String(), "reload") {
+		t.Errorf("stale base version: %s", r.Body)
+	}
 	e.expect(call{method: "PUT", path: "/api/v1/contact-policy", token: admin.token, body: `{"max_marketing":`}, 400)
 	e.expect(call{method: "PUT", path: "/api/v1/contact-policy", token: admin.token, body: big}, 413)
 	e.expect(call{method: "PUT", path: "/api/v1/contact-policy", token: admin.token, body: "x", header: plain}, 415)
@@ -86,6 +99,10 @@ func walkPolicy(t *testing.T, e *env) {
 		"channel": "fax", "purpose": "spam"}}, 422)
 	e.expect(call{method: "POST", path: "/api/v1/contact-policy/check", token: narrow, body: check}, 403)
 	e.expect(call{method: "POST", path: "/api/v1/contact-policy/check", body: check}, 401)
+
+	// Last of the fixed steps: the shared decoder's limits on every route
+	// that takes a JSON body (bodylimits_test.go).
+	walkBodyLimits(t, e)
 }
 
 // policyAuditRequests are the audit meta-test's requests for the policy

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -353,6 +354,53 @@ func TestCheckAndSettings(t *testing.T) {
 		})
 		if n != 2 {
 			t.Errorf("%d update records", n)
+		}
+	})
+}
+
+// TestSettingsBaseVersion: an edit made on the version in force saves; an
+// edit made on an older version is a conflict that saves nothing and leaves
+// no audit record; an edit without a base version replaces what is in force.
+func TestSettingsBaseVersion(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		b, svc, _ := fixture(t, db)
+		st, err := svc.Settings(b.As("admin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second := policy.InputOf(st), policy.InputOf(st) // two editors read version 0
+		first.BaseVersion, second.BaseVersion = &st.Version, &st.Version
+		first.MaxMarketing, second.MaxMarketing = 3, 4
+		if saved, err := svc.UpdateSettings(b.As("admin"), first); err != nil || saved.Version != 1 {
+			t.Fatalf("first editor: %+v %v", saved, err)
+		}
+		if _, err := svc.UpdateSettings(b.As("hq_marketing"), second); kehu.ErrorCode(err) != kehu.ECONFLICT ||
+			!strings.Contains(kehu.ErrorMessage(err), "now version 1") {
+			t.Errorf("second editor on version 0: %v", err)
+		}
+		if st, _ := svc.Settings(b.As("admin")); st.Version != 1 || st.MaxMarketing != 3 {
+			t.Errorf("after the conflict: %+v", st)
+		}
+		var n int
+		_ = b.DB.InTx(context.Background(), func(tx *sql.Tx) error {
+			return tx.QueryRow("SELECT count(*) FROM audit_log WHERE action = $1", policy.ActionUpdate).Scan(&n)
+		})
+		if n != 1 {
+			t.Errorf("%d update records, want 1", n)
+		}
+		one := int64(1)
+		second.BaseVersion = &one
+		if saved, err := svc.UpdateSettings(b.As("hq_marketing"), second); err != nil || saved.Version != 2 {
+			t.Errorf("on version 1: %+v %v", saved, err)
+		}
+		second.BaseVersion = nil
+		if saved, err := svc.UpdateSettings(b.As("hq_marketing"), second); err != nil || saved.Version != 3 {
+			t.Errorf("without a base version: %+v %v", saved, err)
+		}
+		neg := int64(-1)
+		second.BaseVersion = &neg
+		if got := fields2(svc.UpdateSettings(b.As("hq_marketing"), second)); !slices.Equal(got, []string{"base_version"}) {
+			t.Errorf("negative base version: %v", got)
 		}
 	})
 }

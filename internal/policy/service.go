@@ -130,7 +130,8 @@ func (s *Service) AssessmentValidity(ctx context.Context) (suitability.Validity,
 // UpdateSettings saves in as the next version, with one
 // contact_policy.update audit record naming what changed. It needs
 // marketing.write (marketing operators and administrators); a bad field is
-// EINVALID naming it.
+// EINVALID naming it. A base version other than the one in force, or a save
+// racing another one to the same version number, is ECONFLICT.
 func (s *Service) UpdateSettings(ctx context.Context, in Input) (Settings, error) {
 	a, ok := kehu.ActorFrom(ctx)
 	if !ok {
@@ -149,6 +150,10 @@ func (s *Service) UpdateSettings(ctx context.Context, in Input) (Settings, error
 		old, err := s.current(ctx)
 		if err != nil {
 			return err
+		}
+		if in.BaseVersion != nil && *in.BaseVersion != old.Version {
+			return kehu.Errorf(kehu.ECONFLICT, "the contact policy was changed since version %d (now version %d): reload it and edit again",
+				*in.BaseVersion, old.Version)
 		}
 		if next.Version, err = s.store.SaveSettings(ctx, next); err != nil {
 			return err

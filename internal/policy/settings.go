@@ -58,6 +58,11 @@ type Input struct {
 	QuietTo                  string `json:"quiet_to"`
 	QuietPeriodDays          int    `json:"quiet_period_days"`
 	AssessmentValidityMonths int    `json:"assessment_validity_months"`
+	// BaseVersion is the version the edit started from (the version of the
+	// settings the editor read). Given, a save on top of another version is
+	// refused as a conflict, so two editors do not silently overwrite each
+	// other; left out, the save replaces whatever is in force.
+	BaseVersion *int64 `json:"base_version,omitempty"`
 }
 
 // Validate checks in, naming every bad field.
@@ -88,6 +93,9 @@ func (in *Input) Validate() error {
 	// Beyond two years an assessment would outlive any questionnaire
 	// practice; below one month the rule would force constant re-assessment.
 	between("assessment_validity_months", in.AssessmentValidityMonths, 1, 24)
+	if in.BaseVersion != nil && *in.BaseVersion < 0 {
+		v.Add("base_version", "must be a version number (0 for the built-in defaults)")
+	}
 	return v.Err()
 }
 

@@ -52,14 +52,17 @@ type policyView struct {
 // the catalogue key of its message.
 type policyForm struct {
 	MaxMarketing, PeriodDays, MaxPerChannelDay, QuietFrom, QuietTo, QuietPeriodDays, Validity string
-	Errors                                                                                    map[string]string
+	// BaseVersion is the version the form was filled from, sent back so a
+	// save on top of someone else's newer version is refused (409).
+	BaseVersion string
+	Errors      map[string]string
 }
 
 func policyFormOf(st policy.Settings) policyForm {
 	n := strconv.Itoa
 	return policyForm{MaxMarketing: n(st.MaxMarketing), PeriodDays: n(st.PeriodDays), MaxPerChannelDay: n(st.MaxPerChannelDay),
 		QuietFrom: st.QuietFrom, QuietTo: st.QuietTo, QuietPeriodDays: n(st.QuietPeriodDays),
-		Validity: n(st.AssessmentValidityMonths), Errors: map[string]string{}}
+		Validity: n(st.AssessmentValidityMonths), BaseVersion: strconv.FormatInt(st.Version, 10), Errors: map[string]string{}}
 }
 
 // checkForm is the check tool's question as typed.
@@ -106,7 +109,8 @@ func (s *server) savePolicy(w http.ResponseWriter, r *http.Request) {
 	f := policyForm{MaxMarketing: r.PostFormValue("max_marketing"), PeriodDays: r.PostFormValue("period_days"),
 		MaxPerChannelDay: r.PostFormValue("max_per_channel_day"), QuietFrom: r.PostFormValue("quiet_from"),
 		QuietTo: r.PostFormValue("quiet_to"), QuietPeriodDays: r.PostFormValue("quiet_period_days"),
-		Validity: r.PostFormValue("assessment_validity_months"), Errors: map[string]string{}}
+		Validity: r.PostFormValue("assessment_validity_months"), BaseVersion: r.PostFormValue("base_version"),
+		Errors: map[string]string{}}
 	num := func(field, s string) int {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -119,7 +123,28 @@ func (s *server) savePolicy(w http.ResponseWriter, r *http.Request) {
 		MaxPerChannelDay: num("max_per_channel_day", f.MaxPerChannelDay), QuietFrom: f.QuietFrom, QuietTo: f.QuietTo,
 		QuietPeriodDays:          num("quiet_period_days", f.QuietPeriodDays),
 		AssessmentValidityMonths: num("assessment_validity_months", f.Validity)}
+	if v := strings.TrimSpace(f.BaseVersion); v != "" {
+		base, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			base = -1 // the service names base_version
+		}
+		in.BaseVersion = &base
+	}
 	_, err := s.Policy.UpdateSettings(r.Context(), in)
+	if kehu.ErrorCode(err) == kehu.ECONFLICT {
+		// Someone saved a newer version since this form was filled: the
+		// typed values stay, the page shows the version in force, and the
+		// next save is on top of it, knowingly.
+		cur, serr := s.Policy.Settings(r.Context())
+		if serr != nil {
+			s.fail(w, r, serr)
+			return
+		}
+		f.BaseVersion = strconv.FormatInt(cur.Version, 10)
+		s.showPolicy(w, r, http.StatusConflict, policyView{Form: f, ErrorKey: "policy.error.stale",
+			Check: checkForm{Channel: "sms", Purpose: policy.PurposeMarketing}})
+		return
+	}
 	if kehu.ErrorCode(err) == kehu.EINVALID {
 		for _, fe := range kehu.ErrorFields(err) {
 			f.Errors[fe.Field] = "policy.error." + fe.Field

@@ -98,7 +98,21 @@ func TestContactPolicyPage(t *testing.T) {
 			t.Fatalf("save: %d %v", res.status, got)
 		}
 		res = mkt.get(res.location)
-		mustContain(t, res.body, "触达策略已保存为新版本，立即生效。", "第 1 版", `value="21:30"`, `id="max-marketing" value="3"`)
+		mustContain(t, res.body, "触达策略已保存为新版本，立即生效。", "第 1 版", `value="21:30"`, `id="max-marketing" value="3"`,
+			`name="base_version" value="1"`)
+		// A form filled from version 0 (before the save above) is refused,
+		// its input kept, and the next save is on top of version 1.
+		form.Set("base_version", "0")
+		form.Set("max_marketing", "4")
+		got = newRecords(t, a, func() { res = mkt.post("/contact-policy", form) })
+		if res.status != http.StatusConflict || len(got) != 0 {
+			t.Fatalf("stale form: %d %v", res.status, got)
+		}
+		mustContain(t, res.body, "未保存：您编辑期间已有人保存了新版本。", `id="max-marketing" value="4"`, `name="base_version" value="1"`)
+		form.Set("base_version", "1")
+		if res = mkt.post("/contact-policy", form); res.status != http.StatusSeeOther {
+			t.Errorf("save on version 1: %d", res.status)
+		}
 	})
 }
 
