@@ -696,8 +696,19 @@ func (s *ImportSealer) Digest(parts ...string) string { return s.keyed(parts...)
 // memory (store.BulkLoader uses the same for the demo).
 const importCacheMiB = 512
 
-// TuneForImport gives the SQLite write connection a large page cache and a
-// rarer WAL checkpoint while an import runs, as store.BulkLoader does for a
+// importMmapBytes is how much of the database file the write connection
+// reads through a memory map during an import (SQLite caps it at its
+// compile-time maximum, 2 GiB for modernc). A million customers make a
+// table larger than the page cache; every page the cache misses — the
+// identity lookups' index pages, and the dozen full scans that build the
+// deferred indexes — is then a memory read instead of a pread system call
+// (the index builds of a million customers took a quarter of the time in a
+// test of the bare engine). Written pages still go through the pager and
+// the WAL, so durability does not change.
+const importMmapBytes = 1 << 34
+
+// TuneForImport gives the SQLite write connection a large page cache, a
+// memory map of the file and a rarer WAL checkpoint while an import runs, as store.BulkLoader does for a
 // load: random inserts into the customer indexes (identity and mobile blind
 // indexes, names) then stay in memory instead of re-reading pages. It
 // returns the function that restores the settings (and checkpoints the
@@ -711,7 +722,7 @@ func (s *ImportStore) TuneForImport(ctx context.Context) (func(), error) {
 	for _, p := range []struct {
 		name string
 		bulk int64
-	}{{"cache_size", -importCacheMiB * 1024}, {"wal_autocheckpoint", 65536}} {
+	}{{"cache_size", -importCacheMiB * 1024}, {"wal_autocheckpoint", 65536}, {"mmap_size", importMmapBytes}} {
 		var old int64
 		if err := s.db.write.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&old); err != nil {
 			return nil, fmt.Errorf("import: read %s: %w", p.name, err)
