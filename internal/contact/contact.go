@@ -7,6 +7,7 @@
 package contact
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,10 +52,14 @@ type Preferences struct {
 	// Language is "", "zh", "yue", "en" or "other".
 	Language string `json:"language"`
 	// DoNotCall: the customer asked not to be phoned.
-	DoNotCall bool       `json:"do_not_call"`
-	Note      string     `json:"note"`
-	UpdatedAt *time.Time `json:"updated_at"`
-	UpdatedBy *int64     `json:"updated_by"`
+	DoNotCall bool   `json:"do_not_call"`
+	Note      string `json:"note"`
+	// BirthdayCalendar is how the customer keeps their birthday: "solar"
+	// (the default; "" when nothing is stored) or "lunar" (the lunar date of
+	// birth, each year; the birthday journey converts it).
+	BirthdayCalendar string     `json:"birthday_calendar"`
+	UpdatedAt        *time.Time `json:"updated_at"`
+	UpdatedBy        *int64     `json:"updated_by"`
 }
 
 // Input is a full replacement of a customer's preferences (PUT).
@@ -66,6 +71,8 @@ type Input struct {
 	Language         string `json:"language"`
 	DoNotCall        bool   `json:"do_not_call"`
 	Note             string `json:"note"`
+	// BirthdayCalendar is "", "solar" or "lunar" ("" is solar).
+	BirthdayCalendar string `json:"birthday_calendar"`
 }
 
 // normalize trims the text fields.
@@ -76,6 +83,7 @@ func (in *Input) normalize() {
 	in.ContactDays = strings.TrimSpace(in.ContactDays)
 	in.Language = strings.TrimSpace(in.Language)
 	in.Note = strings.TrimSpace(in.Note)
+	in.BirthdayCalendar = strings.TrimSpace(in.BirthdayCalendar)
 }
 
 // Validate checks in, naming every bad field.
@@ -101,6 +109,9 @@ func (in Input) Validate() error {
 	}
 	if !slices.Contains(Languages, in.Language) {
 		v.Add("language", "must be empty or one of zh, yue, en, other")
+	}
+	if !slices.Contains(Calendars, in.BirthdayCalendar) {
+		v.Add("birthday_calendar", "must be empty, solar or lunar")
 	}
 	if utf8.RuneCountInString(in.Note) > MaxNote {
 		v.Add("note", fmt.Sprintf("must have at most %d characters", MaxNote))
@@ -154,5 +165,15 @@ func (p Preferences) Allows(channel string, t time.Time, loc *time.Location) boo
 // apply returns in as stored preferences.
 func (in Input) apply() Preferences {
 	return Preferences{PreferredChannel: in.PreferredChannel, ContactFrom: in.ContactFrom, ContactTo: in.ContactTo,
-		ContactDays: in.ContactDays, Language: in.Language, DoNotCall: in.DoNotCall, Note: in.Note}
+		ContactDays: in.ContactDays, Language: in.Language, DoNotCall: in.DoNotCall, Note: in.Note,
+		BirthdayCalendar: cmp.Or(in.BirthdayCalendar, Solar)}
 }
+
+// Birthday calendars.
+const (
+	Solar = "solar"
+	Lunar = "lunar"
+)
+
+// Calendars are the values of Input.BirthdayCalendar ("" is solar).
+var Calendars = []string{"", Solar, Lunar}

@@ -1,6 +1,7 @@
 package contact
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -136,6 +137,7 @@ func diff(old, cur Preferences) []audit.Change {
 	out.Add("contact_days", old.ContactDays, cur.ContactDays)
 	out.Add("language", old.Language, cur.Language)
 	out.Add("do_not_call", strconv.FormatBool(old.DoNotCall), strconv.FormatBool(cur.DoNotCall))
+	out.Add("birthday_calendar", cmp.Or(old.BirthdayCalendar, Solar), cur.BirthdayCalendar)
 	// The note is recorded by its size only, and changed even when the size
 	// did not.
 	if old.Note != cur.Note {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"kehu/internal/contact"
 	"kehu/internal/journey"
 	"kehu/internal/kehu"
 	"kehu/internal/segment"
@@ -86,8 +87,11 @@ func TestMaturityBirthdayDormancy(t *testing.T) {
 		m, d := journey.LunarOf(today)
 		r.exec("UPDATE customers SET birth_date = $1 WHERE id = $2", date("1985-03-02"), r.a1)
 		r.exec("UPDATE customers SET birth_date = $1 WHERE id = $2", journey.SolarOfLunar(1990, m, d), r.a2)
-		r.exec(`INSERT INTO customer_preferences (customer_id, birthday_calendar, updated_at) VALUES ($1, 'lunar', $2)`,
-			r.a2, r.b.Clock.Now())
+		// The customer's preference, as staff record it on the 360 page.
+		if _, err := r.b.C360Service().SetPreferences(r.b.As("admin"), r.a2,
+			contact.Input{BirthdayCalendar: contact.Lunar}); err != nil {
+			t.Fatal(err)
+		}
 		r.exec("UPDATE customers SET birth_date = $1 WHERE id = $2", date("1985-03-03"), r.b.Customers["a3"].ID)
 
 		n, err := r.eng.Daily(ctx)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -16,24 +17,25 @@ type ContactStore struct{ db *DB }
 func (db *DB) Contact() *ContactStore { return &ContactStore{db: db} }
 
 const preferenceColumns = `p.preferred_channel, p.contact_from, p.contact_to, p.contact_days, p.language,
-	p.do_not_call, p.note, p.updated_at, p.updated_by`
+	p.do_not_call, p.note, p.birthday_calendar, p.updated_at, p.updated_by`
 
 // preferenceScan holds a row's nullable form: the 360 reads preferences
 // through a LEFT JOIN, where a customer without any yields NULLs.
 type preferenceScan struct {
-	channel, from, to, days, language, note sql.NullString
-	doNotCall                               sql.NullBool
-	at                                      sql.NullTime
-	by                                      sql.NullInt64
+	channel, from, to, days, language, note, calendar sql.NullString
+	doNotCall                                         sql.NullBool
+	at                                                sql.NullTime
+	by                                                sql.NullInt64
 }
 
 func (r *preferenceScan) dest() []any {
-	return []any{&r.channel, &r.from, &r.to, &r.days, &r.language, &r.doNotCall, &r.note, &r.at, &r.by}
+	return []any{&r.channel, &r.from, &r.to, &r.days, &r.language, &r.doNotCall, &r.note, &r.calendar, &r.at, &r.by}
 }
 
 func (r *preferenceScan) value() contact.Preferences {
 	p := contact.Preferences{PreferredChannel: r.channel.String, ContactFrom: r.from.String, ContactTo: r.to.String,
-		ContactDays: r.days.String, Language: r.language.String, DoNotCall: r.doNotCall.Bool, Note: r.note.String}
+		ContactDays: r.days.String, Language: r.language.String, DoNotCall: r.doNotCall.Bool, Note: r.note.String,
+		BirthdayCalendar: r.calendar.String}
 	if r.at.Valid {
 		at := r.at.Time.UTC()
 		p.UpdatedAt = &at
@@ -93,14 +95,14 @@ func (s *ContactStore) SavePreferences(ctx context.Context, customerID int64, p 
 		at = p.UpdatedAt.UTC()
 	}
 	_, err := s.db.writer(ctx).ExecContext(ctx, `INSERT INTO customer_preferences (customer_id, preferred_channel,
-		contact_from, contact_to, contact_days, language, do_not_call, note, updated_by, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		contact_from, contact_to, contact_days, language, do_not_call, note, updated_by, updated_at, birthday_calendar)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (customer_id) DO UPDATE SET preferred_channel = excluded.preferred_channel,
 		contact_from = excluded.contact_from, contact_to = excluded.contact_to, contact_days = excluded.contact_days,
 		language = excluded.language, do_not_call = excluded.do_not_call, note = excluded.note,
-		updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		updated_by = excluded.updated_by, updated_at = excluded.updated_at, birthday_calendar = excluded.birthday_calendar`,
 		customerID, p.PreferredChannel, p.ContactFrom, p.ContactTo, p.ContactDays, p.Language, p.DoNotCall, p.Note,
-		p.UpdatedBy, at)
+		p.UpdatedBy, at, cmp.Or(p.BirthdayCalendar, contact.Solar))
 	if err != nil {
 		return fmt.Errorf("save preferences of %d: %w", customerID, err)
 	}

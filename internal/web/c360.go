@@ -61,6 +61,7 @@ type customerView struct {
 	EditPrefs   bool
 	ContactDays []string
 	Languages   []string
+	Calendars   []string
 	Notice      string
 	// Suitability is the 适当性 panel (nil when the engine is not wired).
 	Suitability *suitability.Report
@@ -98,6 +99,7 @@ type tagForm struct {
 // was typed when they were refused.
 type prefForm struct {
 	Channel, From, To, Days, Language, Note string
+	Calendar                                string
 	DoNotCall                               bool
 	UpdatedAt                               *time.Time
 	Errors                                  map[string]bool
@@ -105,7 +107,8 @@ type prefForm struct {
 
 func prefFormOf(p contact.Preferences) prefForm {
 	return prefForm{Channel: p.PreferredChannel, From: p.ContactFrom, To: p.ContactTo, Days: p.ContactDays,
-		Language: p.Language, Note: p.Note, DoNotCall: p.DoNotCall, UpdatedAt: p.UpdatedAt, Errors: map[string]bool{}}
+		Language: p.Language, Note: p.Note, DoNotCall: p.DoNotCall, UpdatedAt: p.UpdatedAt, Errors: map[string]bool{},
+		Calendar: p.BirthdayCalendar}
 }
 
 // customerPage shows one customer's 360. Unknown and out-of-scope ids both
@@ -521,7 +524,7 @@ func (s *server) panelView(r *http.Request, id int64) (customerView, error) {
 func (cv *customerView) setPrefChoices(ctx context.Context) {
 	a, _ := kehu.ActorFrom(ctx)
 	cv.EditPrefs = access.Can(a.Role, access.CustomerWrite)
-	cv.ContactDays, cv.Languages = contact.Days, contact.Languages
+	cv.ContactDays, cv.Languages, cv.Calendars = contact.Days, contact.Languages, []string{contact.Solar, contact.Lunar}
 	if cv.Channels == nil {
 		cv.Channels = interaction.Channels
 	}
@@ -540,11 +543,13 @@ func (s *server) setPreferences(w http.ResponseWriter, r *http.Request) {
 	}
 	in := contact.Input{PreferredChannel: r.PostFormValue("preferred_channel"), ContactFrom: r.PostFormValue("contact_from"),
 		ContactTo: r.PostFormValue("contact_to"), ContactDays: r.PostFormValue("contact_days"),
-		Language: r.PostFormValue("language"), DoNotCall: r.PostFormValue("do_not_call") != "", Note: r.PostFormValue("note")}
+		Language: r.PostFormValue("language"), DoNotCall: r.PostFormValue("do_not_call") != "", Note: r.PostFormValue("note"),
+		BirthdayCalendar: r.PostFormValue("birthday_calendar")}
 	p, err := s.C360.SetPreferences(r.Context(), id, in)
 	if kehu.ErrorCode(err) == kehu.EINVALID {
 		form := prefForm{Channel: in.PreferredChannel, From: in.ContactFrom, To: in.ContactTo, Days: in.ContactDays,
-			Language: in.Language, Note: in.Note, DoNotCall: in.DoNotCall, Errors: map[string]bool{}}
+			Language: in.Language, Note: in.Note, DoNotCall: in.DoNotCall, Errors: map[string]bool{},
+			Calendar: in.BirthdayCalendar}
 		for _, fe := range kehu.ErrorFields(err) {
 			form.Errors[fe.Field] = true
 		}
