@@ -181,7 +181,14 @@ func (s *Service) batch(ctx context.Context, c Campaign, r Run, ids []int64) (Ru
 		pid = *c.ProductID
 	}
 	pch := PolicyChannel(c.Channel)
-	ds, err := s.d.Policy.DecideMany(ctx, policy.Batch{Channel: pch, Purpose: c.Purpose, ProductID: pid, At: now}, treat)
+	pb := policy.Batch{Channel: pch, Purpose: c.Purpose, ProductID: pid, At: now}
+	// The contact log's position before deciding: Confirm re-decides, in
+	// the transaction, whoever another launch or journey contacted since.
+	mark, err := s.d.Policy.Mark(ctx)
+	if err != nil {
+		return r, fmt.Errorf("contact policy: %w", err)
+	}
+	ds, err := s.d.Policy.DecideMany(ctx, pb, treat)
 	if err != nil {
 		return r, fmt.Errorf("contact policy: %w", err)
 	}
@@ -190,6 +197,9 @@ func (s *Service) batch(ctx context.Context, c Campaign, r Run, ids []int64) (Ru
 	next.Control += int64(len(ids) - len(treat))
 	next.Checkpoint = ids[len(ids)-1]
 	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := s.d.Policy.Confirm(ctx, pb, mark, ds); err != nil {
+			return err
+		}
 		var tally policy.Tally
 		var contacts []policy.Contact
 		var allowed []int64

@@ -55,8 +55,12 @@ type Store interface {
 	SegmentName(ctx context.Context, id int64) (string, error)
 	// Product returns a product (ENOTFOUND when none).
 	Product(ctx context.Context, id int64) (Product, error)
-	// Template returns a message template at its current version.
+	// Template returns a message template at its current version;
+	// TemplateVersion one saved version.
 	Template(ctx context.Context, id int64) (msgtemplate.Template, error)
+	TemplateVersion(ctx context.Context, id int64, version int) (msgtemplate.Version, error)
+	// Products returns the products on sale, by code.
+	Products(ctx context.Context) ([]Product, error)
 	// ActorOf returns a user as an actor and whether the user is active.
 	ActorOf(ctx context.Context, userID int64) (kehu.Actor, bool, error)
 
@@ -246,4 +250,30 @@ func (s *Service) Results(ctx context.Context, id int64) (Results, error) {
 		return Results{}, err
 	}
 	return Compute(c, runs, counts), nil
+}
+
+// Products lists the products a campaign may offer (those on sale).
+func (s *Service) Products(ctx context.Context) ([]Product, error) {
+	if _, err := reader(ctx); err != nil {
+		return nil, err
+	}
+	return s.d.Store.Products(ctx)
+}
+
+// Message is what a campaign sends: its template's content at the pinned
+// version (the current one before approval), for makers and checkers to
+// read. ok is false for the task channels.
+func (s *Service) Message(ctx context.Context, c Campaign) (content msgtemplate.Content, version int, ok bool, err error) {
+	if _, err := reader(ctx); err != nil {
+		return content, 0, false, err
+	}
+	if c.TemplateID == nil {
+		return content, 0, false, nil
+	}
+	if c.TemplateVersion > 0 {
+		v, err := s.d.Store.TemplateVersion(ctx, *c.TemplateID, c.TemplateVersion)
+		return v.Content, v.Version, err == nil, err
+	}
+	t, err := s.d.Store.Template(ctx, *c.TemplateID)
+	return t.Content, t.Version, err == nil, err
 }

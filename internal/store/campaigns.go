@@ -132,6 +132,23 @@ func (s *CampaignStore) Template(ctx context.Context, id int64) (msgtemplate.Tem
 	return s.db.Templates().GetTemplate(ctx, id)
 }
 
+// TemplateVersion implements campaign.Store.
+func (s *CampaignStore) TemplateVersion(ctx context.Context, id int64, version int) (msgtemplate.Version, error) {
+	return s.db.Templates().GetVersion(ctx, id, version)
+}
+
+// Products implements campaign.Store.
+func (s *CampaignStore) Products(ctx context.Context) ([]campaign.Product, error) {
+	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT id, code, name, type, status FROM products WHERE status = 'on_sale' ORDER BY code")
+	if err != nil {
+		return nil, fmt.Errorf("products: %w", err)
+	}
+	return collect(rows, "products", func(r *sql.Rows) (campaign.Product, error) {
+		var p campaign.Product
+		return p, r.Scan(&p.ID, &p.Code, &p.Name, &p.Type, &p.Status)
+	})
+}
+
 // ActorOf implements campaign.Store: the user as an actor, and whether
 // they are active.
 func (s *CampaignStore) ActorOf(ctx context.Context, userID int64) (kehu.Actor, bool, error) {

@@ -43,7 +43,8 @@ func newApp(t *testing.T, db *store.DB) *app {
 		Levels: levels, Dictionary: b.DictionaryService(), Quality: quality, Merger: b.Merger(), Identity: b.IdentityService(), Segments: b.SegmentService(),
 		Imports: b.ImportService(t, 0), Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
 		Tasks: b.TaskService(), Leads: b.LeadService(), CampaignReports: b.CampaignReportService(t),
-		Templates: b.TemplateService(), Outbox: b.OutboxService(), Journeys: b.JourneyService()})
+		Templates: b.TemplateService(), Outbox: b.OutboxService(), Journeys: b.JourneyService(),
+		Campaigns: b.CampaignService(0, b.TaskService())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"kehu/internal/access"
 	"kehu/internal/i18n"
@@ -38,6 +39,9 @@ var navigation = []struct {
 	{navItem{Key: "contact-policy", Label: "nav.contact_policy", Href: "/contact-policy"}, access.CustomerRead},
 	{navItem{Key: "segments", Label: "nav.segments", Href: "/segments"}, access.CustomerRead},
 	{navItem{Key: "journeys", Label: "nav.journeys", Href: "/journeys"}, access.MarketingWrite},
+	// 营销活动 for makers and for checkers: one entry per key is shown.
+	{navItem{Key: "campaigns", Label: "nav.campaigns", Href: "/campaigns"}, access.CampaignManage},
+	{navItem{Key: "campaigns", Label: "nav.campaigns", Href: "/campaigns"}, access.CampaignApprove},
 	{navItem{Key: "duplicates", Label: "nav.duplicates", Href: "/duplicates"}, access.CustomerMerge},
 	{navItem{Key: "imports", Label: "nav.imports", Href: "/imports"}, access.DataImport},
 	{navItem{Key: "audit", Label: "nav.audit", Href: "/audit"}, access.AuditRead},
@@ -45,10 +49,13 @@ var navigation = []struct {
 }
 
 // navFor returns the items role may use, so nobody sees a link that ends in
-// "not permitted".
+// "not permitted"; a page listed under two permissions shows once.
 func navFor(role string) []navItem {
 	var out []navItem
 	for _, n := range navigation {
+		if slices.ContainsFunc(out, func(o navItem) bool { return o.Key == n.item.Key }) {
+			continue
+		}
 		if n.perm == "" || access.Can(role, n.perm) {
 			out = append(out, n.item)
 		}

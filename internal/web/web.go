@@ -16,6 +16,7 @@ import (
 	"kehu/internal/audit"
 	"kehu/internal/auth"
 	"kehu/internal/c360"
+	"kehu/internal/campaign"
 	"kehu/internal/campaign/report"
 	"kehu/internal/customer"
 	"kehu/internal/governance"
@@ -85,6 +86,8 @@ type Deps struct {
 	CampaignReports *report.Service
 	// Journeys serves 客户旅程 (docs/JOURNEYS.md); nil hides it.
 	Journeys *journey.Service
+	// Campaigns serves 营销活动 (docs/CAMPAIGNS.md); nil hides it.
+	Campaigns *campaign.Service
 	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.
 	Merger *identity.Merger
 	// Imports runs batch imports (docs/IMPORT.md): the 数据导入 page; nil
@@ -184,6 +187,7 @@ func (s *server) routes() http.Handler {
 	s.taskRoutes(mux)
 	s.campaignResultsRoutes(mux)
 	s.journeyRoutes(mux)
+	s.campaignRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recoverPanics(s.securityHeaders(s.identify(mux)))
 }
