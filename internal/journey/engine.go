@@ -245,13 +245,58 @@ func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey)
 	if err != nil {
 		return nil, false, err
 	}
-	fired, err := e.fireAll(ctx, cands, now, func(ctx context.Context) error {
-		return e.d.Store.SetCursor(ctx, src, upto, now)
-	})
+	setCursor := func(ctx context.Context) error { return e.d.Store.SetCursor(ctx, src, upto, now) }
+	fired, err := e.fireAll(ctx, cands, now, setCursor)
+	if err != nil && ctx.Err() == nil && len(cands) > 0 {
+		// One bad event must not hold the journeys back for ever: fire
+		// the chunk's candidates one by one, recording a candidate that
+		// still fails as a failed firing.
+		e.d.Logger.WarnContext(ctx, "journey chunk failed; firing its events one by one", "source", src, "err", err)
+		if fired, err = e.fireEach(ctx, cands, now); err == nil {
+			err = e.d.Tx.WithTx(ctx, setCursor)
+		}
+	}
 	if err != nil {
 		return nil, false, err
 	}
 	return fired, upto < top, nil
+}
+
+// fireEach fires each candidate in its own transaction. A candidate whose
+// actions fail is recorded as a firing whose every action failed (the
+// error goes to the log, not to the firing, which staff read), so it is not
+// retried for ever and shows in the results.
+func (e *Engine) fireEach(ctx context.Context, cands []candidate, now time.Time) ([]Firing, error) {
+	var all []Firing
+	for _, c := range cands {
+		fs, err := e.fireAll(ctx, []candidate{c}, now, nil)
+		if err == nil {
+			all = append(all, fs...)
+			continue
+		}
+		if ctx.Err() != nil {
+			return all, err
+		}
+		e.d.Logger.ErrorContext(ctx, "journey firing failed", "journey", c.j.ID, "customer", c.customerID, "ref", c.ref,
+			"err", err)
+		f := Firing{JourneyID: c.j.ID, Version: c.j.Version, CustomerID: c.customerID, Ref: c.ref,
+			OccurredAt: c.at.UTC(), FiredAt: now}
+		for _, a := range c.j.Definition.Actions {
+			f.Outcomes = append(f.Outcomes, ActionOutcome{Kind: a.Kind, Outcome: OutFailed, Reason: "internal_error"})
+		}
+		err = e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+			ok, err := e.d.Store.InsertFiring(ctx, &f)
+			if err != nil || !ok {
+				return err
+			}
+			return e.d.Store.SaveOutcomes(ctx, f)
+		})
+		if err != nil {
+			return all, err
+		}
+		all = append(all, f)
+	}
+	return all, nil
 }
 
 // fireAll fires the candidates and then runs also (the cursor's update) in

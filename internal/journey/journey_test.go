@@ -424,3 +424,55 @@ func TestDeferralConversionAndOverlap(t *testing.T) {
 		}
 	})
 }
+
+// failingWork fails every task of one customer as a broken database would.
+type failingWork struct {
+	journey.Work
+	customer int64
+}
+
+func (w failingWork) CreateTask(ctx context.Context, r journey.TaskRequest) (bool, error) {
+	if r.CustomerID == w.customer {
+		return false, errors.New("disk I/O error")
+	}
+	return w.Work.CreateTask(ctx, r)
+}
+
+// TestPoisonEventDoesNotBlock: when one candidate's action fails with a
+// database error, the chunk is fired candidate by candidate: the others
+// fire, the failing one is recorded as failed (internal_error), the cursor
+// moves on and nothing is retried for ever.
+func TestPoisonEventDoesNotBlock(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		d := r.b.JourneyDeps(journey.Options{})
+		d.Work = failingWork{Work: d.Work, customer: r.a2}
+		r.eng = journey.NewEngine(d)
+		j := r.create("大额回访", map[string]any{"trigger": "large_inflow",
+			"actions": []any{map[string]any{"kind": "task", "task_kind": "call", "title": "大额入账回访"}}})
+		now := r.b.Clock.Now()
+		r.txn(r.a2, 10_000_000, "transfer_in", "", now)
+		r.txn(r.a1, 10_000_000, "transfer_in", "", now)
+		fs := r.pass()
+		if len(fs) != 2 {
+			t.Fatalf("%d firings", len(fs))
+		}
+		for _, f := range fs {
+			want := journey.OutTaskCreated
+			if f.CustomerID == r.a2 {
+				want = journey.OutFailed
+			}
+			if f.Outcomes[0].Outcome != want {
+				t.Errorf("customer %d: %+v", f.CustomerID, f.Outcomes)
+			}
+		}
+		if fs := r.pass(); len(fs) != 0 {
+			t.Fatalf("retried: %+v", fs)
+		}
+		res, _ := r.svc.Results(r.b.As("hq_marketing"), j.ID)
+		if fmt.Sprint(res.Actions) != fmt.Sprint([]journey.Count{{Kind: "task", Outcome: "failed", Reason: "internal_error", Count: 1},
+			{Kind: "task", Outcome: "task_created", Count: 1}}) {
+			t.Errorf("results %+v", res.Actions)
+		}
+	})
+}
