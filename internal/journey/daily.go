@@ -19,8 +19,8 @@ const dailyPage = 1000
 // nothing twice (each firing's ref names the holding, the birthday or the
 // day). It returns how many firings it made.
 func (e *Engine) Daily(ctx context.Context) (int, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.daily.Lock()
+	defer e.daily.Unlock()
 	js, err := e.active(ctx)
 	if err != nil {
 		return 0, err

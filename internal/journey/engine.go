@@ -118,7 +118,10 @@ type Engine struct {
 	d    Deps
 	loc  *time.Location
 	wake chan struct{}
-	mu   sync.Mutex // one pass at a time
+	mu   sync.Mutex // one live pass at a time
+	// daily serialises the daily scans; a journey is either live or daily,
+	// so a long night scan never holds back the live events.
+	daily sync.Mutex
 	// Fired is called after each committed pass with its firings (tests
 	// and the benchmark measure latency with it); nil for none.
 	Fired func([]Firing)
