@@ -48,27 +48,11 @@ func NewService(d Deps) *Service {
 // Invalid rows fail the whole call naming the first. Like task.Create it
 // checks no permission: the calling campaign or journey has.
 func (s *Service) Create(ctx context.Context, rows []NewLead) (int, error) {
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	a, _ := kehu.ActorFrom(ctx)
-	rows = slices.Clone(rows)
-	for i := range rows {
-		if err := checkNew(rows[i]); err != nil {
-			return 0, task.RowError("lead", i, err)
-		}
-		rows[i].Note, rows[i].CreatedBy = strings.TrimSpace(rows[i].Note), a.UserID
-	}
-	created := 0
-	err := s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-		var err error
-		if created, err = s.d.Store.CreateLeads(ctx, rows, s.d.Clock.Now().UTC()); err != nil || created == 0 {
-			return err
-		}
-		return s.d.Audit.Record(ctx, audit.Entry{Action: AuditCreate, Count: created,
-			Object: "leads:" + rows[0].SourceKind + ":" + strconv.FormatInt(rows[0].SourceID, 10)})
-	})
-	return created, err
+	return task.Batch[NewLead]{What: "lead", Action: AuditCreate, Tx: s.d.Tx, Audit: s.d.Audit, Clock: s.d.Clock,
+		Check:   checkNew,
+		Prepare: func(n *NewLead, by int64) { n.Note, n.CreatedBy = strings.TrimSpace(n.Note), by },
+		Source:  func(n NewLead) (string, int64) { return n.SourceKind, n.SourceID },
+		Insert:  s.d.Store.CreateLeads}.Create(ctx, rows)
 }
 
 // List returns a page of leads, newest first, with one audit record: the

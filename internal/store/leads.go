@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"kehu/internal/sales"
@@ -22,31 +21,18 @@ const leadInsertHead = `INSERT INTO leads (customer_id, product_id, source_kind,
 // CreateLeads implements sales.Store: the customer's primary RM is the
 // default assignee.
 func (s *LeadStore) CreateLeads(ctx context.Context, rows []sales.NewLead, now time.Time) (int, error) {
-	n := 0
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		ids := make([]int64, len(rows))
-		for i, r := range rows {
-			ids[i] = r.CustomerID
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.CustomerID
+	}
+	return s.db.insertForCustomers(ctx, "leads", leadInsertHead, 11, ids, func(i int, h homeOf) ([]any, error) {
+		r := rows[i]
+		if r.AssigneeID == 0 {
+			r.AssigneeID = h.owner
 		}
-		homes, err := s.db.customerHomes(ctx, ids)
-		if err != nil {
-			return err
-		}
-		values := make([][]any, len(rows))
-		for i, r := range rows {
-			if r.AssigneeID == 0 {
-				r.AssigneeID = homes[r.CustomerID].owner
-			}
-			values[i] = []any{r.CustomerID, orNull(r.ProductID), r.SourceKind, r.SourceID, orNull(r.AssigneeID),
-				string(sales.New), r.Note, r.Key(), orNull(r.CreatedBy), now.UTC(), now.UTC()}
-		}
-		n, err = insertCounted(ctx, s.db.dialect, s.db.writer(ctx), leadInsertHead, "ON CONFLICT (dedup_key) DO NOTHING", 11, values)
-		if err != nil {
-			return fmt.Errorf("insert leads: %w", err)
-		}
-		return nil
+		return []any{r.CustomerID, orNull(r.ProductID), r.SourceKind, r.SourceID, orNull(r.AssigneeID),
+			string(sales.New), r.Note, r.Key(), orNull(r.CreatedBy), now.UTC(), now.UTC()}, nil
 	})
-	return n, err
 }
 
 // leadSelect aliases leads as t so seeWhere serves both tasks and leads.

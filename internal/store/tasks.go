@@ -95,46 +95,61 @@ func orNull[T comparable](v T) any {
 const taskInsertHead = `INSERT INTO tasks (kind, title, detail, actions, customer_id, product_id, assignee_id, queue_role,
 	queue_org_id, due_at, priority, status, source_kind, source_id, dedup_key, created_by, created_at, updated_at)`
 
-// CreateTasks implements task.Store.
-func (s *TaskStore) CreateTasks(ctx context.Context, rows []task.New, now time.Time) (int, error) {
+// insertForCustomers inserts one row per customer of ids (the rows of a
+// task or lead batch, in order) in the transaction in ctx, each row's
+// values made by values from the customer's home (the default assignee),
+// skipping used dedup keys; it returns how many rows it inserted.
+func (db *DB) insertForCustomers(ctx context.Context, what, head string, width int, ids []int64,
+	values func(i int, h homeOf) ([]any, error)) (int, error) {
 	n := 0
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		ids := make([]int64, len(rows))
-		for i, r := range rows {
-			ids[i] = r.CustomerID
-		}
-		homes, err := s.db.customerHomes(ctx, ids)
+	err := db.WithTx(ctx, func(ctx context.Context) error {
+		homes, err := db.customerHomes(ctx, ids)
 		if err != nil {
 			return err
 		}
-		values := make([][]any, len(rows))
-		for i, r := range rows {
-			if r.AssigneeID == 0 && r.Queue.IsZero() {
-				if h := homes[r.CustomerID]; h.owner != 0 {
-					r.AssigneeID = h.owner
-				} else {
-					r.Queue = task.Queue{Role: "relationship_manager", OrgID: h.org}
-				}
-			}
-			actions, err := json.Marshal(append([]string{}, r.Actions...))
-			if err != nil {
+		rows := make([][]any, len(ids))
+		for i, id := range ids {
+			if rows[i], err = values(i, homes[id]); err != nil {
 				return err
 			}
-			var due any
-			if !r.DueAt.IsZero() {
-				due = r.DueAt.UTC()
-			}
-			values[i] = []any{string(r.Kind), r.Title, r.Detail, string(actions), r.CustomerID, orNull(r.ProductID),
-				orNull(r.AssigneeID), r.Queue.Role, orNull(r.Queue.OrgID), due, int(r.Priority), string(task.Open),
-				r.SourceKind, r.SourceID, r.Key(), orNull(r.CreatedBy), now.UTC(), now.UTC()}
 		}
-		n, err = insertCounted(ctx, s.db.dialect, s.db.writer(ctx), taskInsertHead, "ON CONFLICT (dedup_key) DO NOTHING", 18, values)
+		n, err = insertCounted(ctx, db.dialect, db.writer(ctx), head, "ON CONFLICT (dedup_key) DO NOTHING", width, rows)
 		if err != nil {
-			return fmt.Errorf("insert tasks: %w", err)
+			return fmt.Errorf("insert %s: %w", what, err)
 		}
 		return nil
 	})
 	return n, err
+}
+
+// CreateTasks implements task.Store: without an assignee or a queue, the
+// customer's RM, else the RM queue of the customer's outlet.
+func (s *TaskStore) CreateTasks(ctx context.Context, rows []task.New, now time.Time) (int, error) {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.CustomerID
+	}
+	return s.db.insertForCustomers(ctx, "tasks", taskInsertHead, 18, ids, func(i int, h homeOf) ([]any, error) {
+		r := rows[i]
+		if r.AssigneeID == 0 && r.Queue.IsZero() {
+			if h.owner != 0 {
+				r.AssigneeID = h.owner
+			} else {
+				r.Queue = task.Queue{Role: "relationship_manager", OrgID: h.org}
+			}
+		}
+		actions, err := json.Marshal(append([]string{}, r.Actions...))
+		if err != nil {
+			return nil, err
+		}
+		var due any
+		if !r.DueAt.IsZero() {
+			due = r.DueAt.UTC()
+		}
+		return []any{string(r.Kind), r.Title, r.Detail, string(actions), r.CustomerID, orNull(r.ProductID),
+			orNull(r.AssigneeID), r.Queue.Role, orNull(r.Queue.OrgID), due, int(r.Priority), string(task.Open),
+			r.SourceKind, r.SourceID, r.Key(), orNull(r.CreatedBy), now.UTC(), now.UTC()}, nil
+	})
 }
 
 const taskSelect = `SELECT t.id, t.kind, t.title, t.detail, t.actions, t.customer_id, c.name, c.type, c.owner_id,

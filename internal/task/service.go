@@ -2,7 +2,6 @@ package task
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -60,42 +59,15 @@ func NewService(d Deps) *Service {
 // the count. No permission is checked: the calling service has checked its
 // own (a campaign's launch, a journey's activation).
 func (s *Service) Create(ctx context.Context, rows []New) (int, error) {
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	a, _ := kehu.ActorFrom(ctx)
-	rows = slices.Clone(rows)
-	for i := range rows {
-		if err := check(rows[i]); err != nil {
-			return 0, RowError("task", i, err)
-		}
-		rows[i].Title, rows[i].CreatedBy = strings.TrimSpace(rows[i].Title), a.UserID
-		if rows[i].Priority == 0 {
-			rows[i].Priority = Normal
-		}
-	}
-	created := 0
-	err := s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-		var err error
-		if created, err = s.d.Store.CreateTasks(ctx, rows, s.d.Clock.Now().UTC()); err != nil || created == 0 {
-			return err
-		}
-		return s.d.Audit.Record(ctx, audit.Entry{Action: AuditCreate, Count: created,
-			Object: "tasks:" + rows[0].SourceKind + ":" + strconv.FormatInt(rows[0].SourceID, 10)})
-	})
-	return created, err
-}
-
-// RowError names row i of a batch of what ("task", "lead") in a
-// validation error.
-func RowError(what string, i int, err error) error {
-	var e *kehu.Error
-	if errors.As(err, &e) {
-		c := *e
-		c.Message = fmt.Sprintf("%s %d: %s", what, i, e.Message)
-		return &c
-	}
-	return fmt.Errorf("%s %d: %w", what, i, err)
+	return Batch[New]{What: "task", Action: AuditCreate, Tx: s.d.Tx, Audit: s.d.Audit, Clock: s.d.Clock, Check: check,
+		Prepare: func(n *New, by int64) {
+			n.Title, n.CreatedBy = strings.TrimSpace(n.Title), by
+			if n.Priority == 0 {
+				n.Priority = Normal
+			}
+		},
+		Source: func(n New) (string, int64) { return n.SourceKind, n.SourceID },
+		Insert: s.d.Store.CreateTasks}.Create(ctx, rows)
 }
 
 // VisibilityOf is the view of the actor in ctx (customer.read required):
@@ -176,7 +148,15 @@ func present(ctx context.Context, t *Task) {
 
 // Get returns one visible task, recording the read.
 func (s *Service) Get(ctx context.Context, id int64) (Task, error) {
-	v, _, err := s.visibility(ctx)
+	return s.onTask(ctx, id, func(ctx context.Context, t *Task, _ Visibility, _ kehu.Actor) error {
+		return s.d.Audit.Record(ctx, audit.Entry{Action: AuditRead, CustomerID: t.CustomerID, Object: object(id)})
+	})
+}
+
+// onTask runs fn on task id, visible to the actor, inside a transaction
+// and returns the task as fn leaves it, its customer's name masked.
+func (s *Service) onTask(ctx context.Context, id int64, fn func(ctx context.Context, t *Task, v Visibility, a kehu.Actor) error) (Task, error) {
+	v, a, err := s.visibility(ctx)
 	if err != nil {
 		return Task{}, err
 	}
@@ -185,7 +165,7 @@ func (s *Service) Get(ctx context.Context, id int64) (Task, error) {
 		if t, err = s.d.Store.GetTask(ctx, id, v); err != nil {
 			return err
 		}
-		return s.d.Audit.Record(ctx, audit.Entry{Action: AuditRead, CustomerID: t.CustomerID, Object: object(id)})
+		return fn(ctx, &t, v, a)
 	})
 	present(ctx, &t)
 	return t, err
@@ -208,30 +188,21 @@ func (s *Service) Counts(ctx context.Context) (Counts, error) {
 // it is afterwards.
 func (s *Service) change(ctx context.Context, id int64, entry audit.Entry,
 	fn func(ctx context.Context, t Task, v Visibility, a kehu.Actor) ([]audit.Change, error)) (Task, error) {
-	v, a, err := s.visibility(ctx)
-	if err != nil {
-		return Task{}, err
-	}
-	var t Task
-	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-		if t, err = s.d.Store.GetTask(ctx, id, v); err != nil {
-			return err
-		}
+	return s.onTask(ctx, id, func(ctx context.Context, t *Task, v Visibility, a kehu.Actor) error {
 		if t.Status != Open {
 			return kehu.Errorf(kehu.ECONFLICT, "task %d is %s", id, t.Status)
 		}
-		if entry.Changes, err = fn(ctx, t, v, a); err != nil {
+		var err error
+		if entry.Changes, err = fn(ctx, *t, v, a); err != nil {
 			return err
 		}
 		entry.CustomerID, entry.Object = t.CustomerID, object(id)
 		if err := s.d.Audit.Record(ctx, entry); err != nil {
 			return err
 		}
-		t, err = s.d.Store.GetTask(ctx, id, Visibility{Team: true})
+		*t, err = s.d.Store.GetTask(ctx, id, Visibility{Team: true})
 		return err
 	})
-	present(ctx, &t)
-	return t, err
 }
 
 // Claim takes an unclaimed task from the actor's queue. Of two users
