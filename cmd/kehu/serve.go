@@ -113,6 +113,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if c.demoCustomers > 0 {
+		// A demo bank starts with templates, segments, a campaign awaiting
+		// approval and journeys, once (docs/DEMO.md).
+		if err := seedMarketing(ctx, db, ob.marketing); err != nil {
+			return fmt.Errorf("demo bank: %w", err)
+		}
+	}
 	wait := gov.start()
 	defer wait()
 	// Import jobs run in this process until it stops (docs/IMPORT.md).
@@ -217,6 +224,10 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	// Campaigns (docs/CAMPAIGNS.md): launched by a runner in this server.
 	ob.wireCampaigns(db, clock, trail, customers, segments, pol.policy, tasks, logger)
 	campaigns := ob.campaignService()
+	if ob != nil && ing != nil {
+		ob.marketing = marketingServices{templates: templates, segments: segments, campaigns: campaigns,
+			journeys: ing.journeys.service}
+	}
 	// Campaign results as charts and a workbook (docs/CAMPAIGN_RESULTS.md).
 	reports, err := report.NewService(report.Deps{Campaigns: campaigns, Store: db.CampaignReports(), Customers: customers,
 		Audit: trail, Tx: db, Clock: clock})

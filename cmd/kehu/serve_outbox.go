@@ -23,6 +23,9 @@ import (
 // dispatcher's lease, age limit and rates, and the template settings. After
 // wiring it holds the services and the dispatcher that serve starts.
 type outboxConfig struct {
+	// marketing are the services a demo bank's marketing starter set is
+	// entered through (demo_marketing.go), set when the handler is built.
+	marketing      marketingServices
 	dir            string
 	clearAddresses bool
 	signature      string
