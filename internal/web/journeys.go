@@ -148,8 +148,10 @@ func (v journeyEditView) DefinitionJSON() string {
 func (f journeyForm) HasType(t string) bool { return slices.Contains(f.ProductTypes, t) }
 
 func (s *server) newJourneyPage(w http.ResponseWriter, r *http.Request) {
+	// The amount starts empty: large_inflow then takes its ¥100,000 default,
+	// and a salary journey is not limited by a left-over threshold.
 	s.showJourneyEditor(w, r, http.StatusOK, journeyEditView{Form: journeyForm{Trigger: journey.LargeInflow,
-		MinAmount: "100000", ReentryDays: "30", Message: true, Channel: "sms", AssignTo: "owner",
+		ReentryDays: "30", Message: true, Channel: "sms", AssignTo: "owner",
 		QueueRole: access.LobbyManager, Direction: "any"}})
 }
 
