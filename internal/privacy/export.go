@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"kehu/internal/audit"
@@ -11,7 +12,9 @@ import (
 
 // Export returns everything the bank holds about customer id, in clear, for
 // a data-subject access request, and records one customer.export entry with
-// the number of records. Only privacy managers export, within their scope.
+// the number of records and, as its changes, the records of each section
+// ("accounts" → "3"): what was handed over, never a value of it. Only
+// privacy managers export, within their scope.
 func (s *Service) Export(ctx context.Context, id int64) (Export, error) {
 	_, scope, err := s.manager(ctx)
 	if err != nil {
@@ -24,8 +27,12 @@ func (s *Service) Export(ctx context.Context, id int64) (Export, error) {
 			return err
 		}
 		e.Format, e.GeneratedAt = ExportFormat, s.clock.Now()
-		return s.audit.Record(ctx, audit.Entry{Action: audit.CustomerExport, CustomerID: id,
-			Object: customerObject(id), Count: e.Rows(), Reason: "data subject access request (PIPL Art. 45)"})
+		var parts []audit.Change
+		for _, sec := range e.Sections() {
+			parts = append(parts, audit.Change{Field: sec.Name, New: strconv.Itoa(sec.Records)})
+		}
+		return s.audit.Record(ctx, audit.Entry{Action: audit.CustomerExport, CustomerID: id, Object: customerObject(id),
+			Count: e.Rows(), Changes: parts, Reason: "data subject access request (PIPL Art. 45), " + ExportFormat})
 	})
 	if err != nil {
 		return Export{}, err

@@ -176,8 +176,27 @@ type Export struct {
 
 // Rows counts the records in e, for the audit record of the export.
 func (e Export) Rows() int {
-	return 1 + len(e.Accounts) + len(e.Holdings) + len(e.Transactions) + len(e.Relationships) + len(e.Tags) +
-		len(e.Events) + len(e.Interactions) + len(e.Consents) + len(e.Requests)
+	n := 0
+	for _, s := range e.Sections() {
+		n += s.Records
+	}
+	return n
+}
+
+// ExportSection is one part of an export and how many records it holds.
+type ExportSection struct {
+	Name    string // the export's JSON key
+	Records int
+}
+
+// Sections lists what e holds, part by part, in the export's order: the
+// audit record of the export names them, so the trail says what was handed
+// over, not only how much.
+func (e Export) Sections() []ExportSection {
+	return []ExportSection{{"customer", 1}, {"accounts", len(e.Accounts)}, {"holdings", len(e.Holdings)},
+		{"transactions", len(e.Transactions)}, {"relationships", len(e.Relationships)}, {"tags", len(e.Tags)},
+		{"events", len(e.Events)}, {"interactions", len(e.Interactions)}, {"consents", len(e.Consents)},
+		{"privacy_requests", len(e.Requests)}}
 }
 
 // ExportedRequest is a request as the subject sees it in their export.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"kehu/internal/audit"
 	"kehu/internal/customer"
 	"kehu/internal/kehu"
 	"kehu/internal/privacy"
@@ -159,6 +161,33 @@ func TestExportHasTheDataAndIsAudited(t *testing.T) {
 		}
 		if got := strings.Join(actions(t, db, before), ","); got != "customer.export" {
 			t.Errorf("export recorded %q, want one customer.export", got)
+		}
+		// The record says what was handed over, section by section, with
+		// no value of it, and the total as its count.
+		var changes string
+		var count int
+		raw(t, db, func(tx *sql.Tx) error {
+			return tx.QueryRow("SELECT changes, count FROM audit_log WHERE id > $1", before).Scan(&changes, &count)
+		})
+		parts, err := audit.DecodeChanges(changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("customer=1 accounts=%d holdings=%d transactions=%d relationships=3 tags=3 events=%d interactions=%d "+
+			"consents=1 privacy_requests=%d", port.Accounts, port.Holdings, port.Transactions, len(e.Events), len(e.Interactions),
+			len(e.Requests))
+		var got []string
+		for _, c := range parts {
+			got = append(got, c.Field+"="+c.New)
+			if c.Old != "" {
+				t.Errorf("section %s has an old value %q", c.Field, c.Old)
+			}
+		}
+		if strings.Join(got, " ") != want || count != e.Rows() {
+			t.Errorf("export record: %s (count %d), want %s (count %d)", strings.Join(got, " "), count, want, e.Rows())
+		}
+		if strings.Contains(changes, a1.Name) || strings.Contains(changes, a1.Mobile) {
+			t.Errorf("the export record holds personal data: %s", changes)
 		}
 		if _, err := s.Export(b.As("branch_manager"), 999999); kehu.ErrorCode(err) != kehu.ENOTFOUND {
 			t.Errorf("unknown customer: %v", err)

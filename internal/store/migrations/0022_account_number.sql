@@ -1,0 +1,15 @@
+-- Accounts are one per account number through the blind index (issue 4;
+-- docs/SECURITY.md "Field encryption"): accounts_number, a unique index on
+-- accounts.account_no_bidx since migration 0003. account_no itself holds
+-- ciphertext under a random nonce, so the UNIQUE constraint it was created
+-- with (migration 0001) compares ciphertexts that never repeat: it can never
+-- refuse a duplicate, yet every insert pays for its index. PostgreSQL drops
+-- it here. SQLite cannot drop an inline constraint without rebuilding the
+-- accounts table, and holdings and transactions reference it: the rebuild
+-- needs foreign keys off, which SQLite ignores inside the transaction each
+-- migration runs in (with defer_foreign_keys the COMMIT of DROP TABLE
+-- accounts fails). So on SQLite the index stays, inert, until a rebuild
+-- outside a migration's transaction is worth it.
+-- @postgres
+ALTER TABLE accounts DROP CONSTRAINT IF EXISTS accounts_account_no_key;
+-- @all
