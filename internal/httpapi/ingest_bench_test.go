@@ -31,7 +31,9 @@ import (
 // dedup, the audit record, the commit) on SQLite, with batches of 1,000
 // events from a demo bank. KEHU_BENCH_CUSTOMERS sets the bank's size
 // (default 20,000); KEHU_BENCH_DB names an existing demo database file
-// instead, with its key file beside it (or KEHU_BENCH_KEYS). The run writes
+// instead, with its key file beside it (or KEHU_BENCH_KEYS);
+// KEHU_BENCH_ENGINE=postgres builds the bank in a fresh schema of the
+// KEHU_TEST_POSTGRES server instead. The run writes
 // events into it: point it at a copy (VACUUM INTO, or cp while unused).
 // docs/BENCHMARKS.md, "Event ingest":
 //
@@ -168,7 +170,11 @@ func newBenchKit(b *testing.B, subs ...ingest.Subscriber) benchKit {
 			b.Fatal(err)
 		}
 	}
-	db, err := store.OpenWith(ctx, "sqlite:"+path, store.Options{Keys: keys})
+	url := "sqlite:" + path
+	if os.Getenv("KEHU_BENCH_ENGINE") == "postgres" { // a fresh schema of KEHU_TEST_POSTGRES
+		url = testkit.DBURL(b, "postgres")
+	}
+	db, err := store.OpenWith(ctx, url, store.Options{Keys: keys})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,7 +24,8 @@ import (
 	"kehu/internal/task"
 )
 
-// BenchmarkJourneyLatency measures, on SQLite, the delay from an ingested
+// BenchmarkJourneyLatency measures, on SQLite (KEHU_BENCH_ENGINE=postgres:
+// PostgreSQL), the delay from an ingested
 // event to the task and message a journey makes of it, while channel events
 // are fed as fast as two sources can post them (the target is
 // 20,000 events/s, p99 under 1 s). The stream is the ingest benchmark's
@@ -177,9 +178,13 @@ func journeyBenchEngine(b *testing.B, k benchKit) (*journey.Engine, *latencies) 
 	segs := segment.NewService(segment.Deps{Store: db.Segments(), Customers: k.people, Clock: clock, Audit: k.trail, Tx: db})
 	tasks := task.NewService(task.Deps{Store: db.Tasks(), Customers: k.people, Clock: clock, Audit: k.trail, Tx: db})
 	leads := sales.NewService(sales.Deps{Store: db.Leads(), Customers: k.people, Clock: clock, Audit: k.trail, Tx: db})
+	o := journey.Options{}
+	if db.Dialect().IsPostgres() {
+		o.Overlap = 10_000 // as kehu serve sets it
+	}
 	eng := journey.NewEngine(journey.Deps{Store: db.Journeys(), Tx: db, Clock: clock, Policy: pol,
 		Queue: outbox.NewQueue(db.Outbox(), clock), Templates: db.Templates(), Tags: db.Tags(),
-		Segments: journey.SegmentsOf(segs, db.Segments()), Work: journey.WorkOf(tasks, leads)})
+		Segments: journey.SegmentsOf(segs, db.Segments()), Work: journey.WorkOf(tasks, leads), Options: o})
 	if _, err := eng.Pass(ctx); err != nil { // the cursors start at the end of the history
 		b.Fatal(err)
 	}
