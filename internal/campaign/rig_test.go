@@ -81,20 +81,8 @@ func newRig(t *testing.T, db *store.DB, n, batch int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk := b.As("hq_marketing")
-	g, err := b.SegmentService().Create(mk, segment.Input{Name: "全部个人客户", Kind: segment.Dynamic,
-		Rule: json.RawMessage(`{"field":"customer_type","op":"=","value":"individual"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.segment = g.ID
-	tm, err := b.TemplateService().Create(mk, msgtemplate.Input{Name: "理财推荐", Channel: msgtemplate.SMS,
-		Purpose: msgtemplate.Marketing, Content: msgtemplate.Content{Body: "【客户银行】{{salutation}}您好，{{product_name}}正在发售，详询{{rm_name}}。退订回T"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.template = tm.ID
-	rows, err := b.DB.Segments().SegmentIDs(ctx, mustPlan(t, b, g.ID), customer.ScopeFilter{}, 0, 1_000_000)
+	r.segment, r.template = benchSegmentAndTemplate(t, b)
+	rows, err := b.DB.Segments().SegmentIDs(ctx, mustPlan(t, b, r.segment), customer.ScopeFilter{}, 0, 1_000_000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +98,24 @@ func mustPlan(t *testing.T, b *testkit.Bank, id int64) *segment.Plan {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// benchSegmentAndTemplate saves the segment of every individual and the
+// SMS template offering the product.
+func benchSegmentAndTemplate(t testing.TB, b *testkit.Bank) (segmentID, templateID int64) {
+	t.Helper()
+	mk := b.As("hq_marketing")
+	g, err := b.SegmentService().Create(mk, segment.Input{Name: "全部个人客户", Kind: segment.Dynamic,
+		Rule: json.RawMessage(`{"field":"customer_type","op":"=","value":"individual"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := b.TemplateService().Create(mk, msgtemplate.Input{Name: "理财推荐", Channel: msgtemplate.SMS,
+		Purpose: msgtemplate.Marketing, Content: msgtemplate.Content{Body: "【客户银行】{{salutation}}您好，{{product_name}}正在发售，详询{{rm_name}}。退订回T"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.ID, tm.ID
 }
 
 // input is an SMS campaign offering the wealth product to the segment.

@@ -126,9 +126,19 @@ func (s *SegmentStore) ReferencedBy(ctx context.Context, id int64) ([]int64, err
 // segmentWhere is the WHERE clause of the customers in scope that plan p
 // selects; merged customers (tombstones) are never members.
 func (s *SegmentStore) segmentWhere(p *segment.Plan, scope customer.ScopeFilter) (string, []any) {
+	return s.segmentWhereBy(p, scope, true)
+}
+
+// segmentWhereBy is segmentWhere; with orgIndex false the subtree test is
+// written so no index serves it (scopeWhereBy), for the keyset pages of
+// SegmentIDs: walking the primary key from the page's start and stopping
+// after a page reads each customer once over a whole launch, where the
+// organisation index gathers and sorts every remaining customer of the
+// subtree for every page (quadratic over a campaign's audience).
+func (s *SegmentStore) segmentWhereBy(p *segment.Plan, scope customer.ScopeFilter, orgIndex bool) (string, []any) {
 	var w where
 	w.add("c.merged_into IS NULL")
-	scopeWhere(s.db.dialect, &w, scope)
+	scopeWhereBy(s.db.dialect, &w, scope, scopeForm{orgIndex: orgIndex, secondary: true})
 	cond, args := compileSegment(s.db.dialect, p, w.args)
 	return w.sql() + " AND " + cond, args
 }
@@ -152,7 +162,7 @@ func (s *SegmentStore) CountSegment(ctx context.Context, p *segment.Plan, scope 
 
 // SegmentIDs returns a keyset page of the selected customers' ids.
 func (s *SegmentStore) SegmentIDs(ctx context.Context, p *segment.Plan, scope customer.ScopeFilter, after int64, limit int) ([]int64, error) {
-	cond, args := s.segmentWhere(p, scope)
+	cond, args := s.segmentWhereBy(p, scope, false)
 	args = append(args, after, limit)
 	n := len(args)
 	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT c.id FROM customers c"+cond+" AND c.id > $"+strconv.Itoa(n-1)+
