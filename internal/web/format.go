@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,17 @@ func toString(v any) string {
 		return strconv.Itoa(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case nil:
+		return ""
+	}
+	// Codes of a named type (msgtemplate.Channel, a status type) are
+	// strings or integers underneath: label them by their value, not as
+	// missing.
+	switch r := reflect.ValueOf(v); r.Kind() {
+	case reflect.String:
+		return r.String()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(r.Int(), 10)
 	}
 	return ""
 }
