@@ -103,7 +103,17 @@ func (a *api) updateCampaign(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// campaignAction serves the routes that act on one campaign and answer it.
+// campaignVerb is the handler of a route that acts on one campaign and
+// answers it: get, submit, approve, launch, pause, resume.
+func campaignVerb(act func(*campaign.Service, context.Context, int64) (campaign.Campaign, error)) func(*api, http.ResponseWriter, *http.Request) error {
+	return func(a *api, w http.ResponseWriter, r *http.Request) error {
+		return a.campaignAction(w, r, func(ctx context.Context, id int64) (campaign.Campaign, error) {
+			return act(a.d.Campaigns, ctx, id)
+		})
+	}
+}
+
+// campaignAction reads the campaign id, runs act and answers the campaign.
 func (a *api) campaignAction(w http.ResponseWriter, r *http.Request,
 	act func(ctx context.Context, id int64) (campaign.Campaign, error)) error {
 	if err := a.campaignsEnabled(); err != nil {
@@ -119,42 +129,6 @@ func (a *api) campaignAction(w http.ResponseWriter, r *http.Request,
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil
-}
-
-func (a *api) getCampaign(w http.ResponseWriter, r *http.Request) error {
-	return a.campaignAction(w, r, func(ctx context.Context, id int64) (campaign.Campaign, error) {
-		return a.d.Campaigns.Get(ctx, id)
-	})
-}
-
-func (a *api) submitCampaign(w http.ResponseWriter, r *http.Request) error {
-	return a.campaignAction(w, r, func(ctx context.Context, id int64) (campaign.Campaign, error) {
-		return a.d.Campaigns.Submit(ctx, id)
-	})
-}
-
-func (a *api) approveCampaign(w http.ResponseWriter, r *http.Request) error {
-	return a.campaignAction(w, r, func(ctx context.Context, id int64) (campaign.Campaign, error) {
-		return a.d.Campaigns.Approve(ctx, id)
-	})
-}
-
-func (a *api) launchCampaign(w http.ResponseWriter, r *http.Request) error {
-	return a.campaignAction(w, r, func(ctx context.Context, id int64) (campaign.Campaign, error) {
-		return a.d.Campaigns.Launch(ctx, id)
-	})
-}
-
-func (a *api) pauseCampaign(w http.ResponseWriter, r *http.Request) error {
-	return a.campaignAction(w, r, func(ctx context.Context, id int64) (campaign.Campaign, error) {
-		return a.d.Campaigns.Pause(ctx, id)
-	})
-}
-
-func (a *api) resumeCampaign(w http.ResponseWriter, r *http.Request) error {
-	return a.campaignAction(w, r, func(ctx context.Context, id int64) (campaign.Campaign, error) {
-		return a.d.Campaigns.Resume(ctx, id)
-	})
 }
 
 // campaignReason is the body of reject (required) and cancel (optional).

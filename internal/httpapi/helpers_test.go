@@ -82,8 +82,8 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
 		Tasks: b.TaskService(), Leads: b.LeadService(),
 		CampaignReports: b.CampaignReportService(t),
-		Journeys:  b.JourneyService(),
-		Campaigns: b.CampaignService(0, b.TaskService()),
+		Journeys:        b.JourneyService(),
+		Campaigns:       b.CampaignService(0, b.TaskService()),
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)
 	return e

@@ -1,6 +1,9 @@
 package httpapi
 
-import "kehu/internal/access"
+import (
+	"kehu/internal/access"
+	"kehu/internal/campaign"
+)
 
 // campaignRoutes are campaigns (docs/CAMPAIGNS.md), maker-checker: makers
 // hold campaign.manage (write, submit, launch, pause, resume, cancel),
@@ -11,14 +14,14 @@ func campaignRoutes() []route {
 	return []route{
 		{"GET /api/v1/campaigns", signedIn, "", (*api).listCampaigns},
 		{"POST /api/v1/campaigns", signedIn, access.CampaignManage, (*api).createCampaign},
-		{"GET /api/v1/campaigns/{id}", signedIn, "", (*api).getCampaign},
+		{"GET /api/v1/campaigns/{id}", signedIn, "", campaignVerb((*campaign.Service).Get)},
 		{"PUT /api/v1/campaigns/{id}", signedIn, access.CampaignManage, (*api).updateCampaign},
-		{"POST /api/v1/campaigns/{id}/submit", signedIn, access.CampaignManage, (*api).submitCampaign},
-		{"POST /api/v1/campaigns/{id}/approve", signedIn, access.CampaignApprove, (*api).approveCampaign},
+		{"POST /api/v1/campaigns/{id}/submit", signedIn, access.CampaignManage, campaignVerb((*campaign.Service).Submit)},
+		{"POST /api/v1/campaigns/{id}/approve", signedIn, access.CampaignApprove, campaignVerb((*campaign.Service).Approve)},
 		{"POST /api/v1/campaigns/{id}/reject", signedIn, access.CampaignApprove, (*api).rejectCampaign},
-		{"POST /api/v1/campaigns/{id}/launch", signedIn, access.CampaignManage, (*api).launchCampaign},
-		{"POST /api/v1/campaigns/{id}/pause", signedIn, access.CampaignManage, (*api).pauseCampaign},
-		{"POST /api/v1/campaigns/{id}/resume", signedIn, access.CampaignManage, (*api).resumeCampaign},
+		{"POST /api/v1/campaigns/{id}/launch", signedIn, access.CampaignManage, campaignVerb((*campaign.Service).Launch)},
+		{"POST /api/v1/campaigns/{id}/pause", signedIn, access.CampaignManage, campaignVerb((*campaign.Service).Pause)},
+		{"POST /api/v1/campaigns/{id}/resume", signedIn, access.CampaignManage, campaignVerb((*campaign.Service).Resume)},
 		{"POST /api/v1/campaigns/{id}/cancel", signedIn, access.CampaignManage, (*api).cancelCampaign},
 		{"GET /api/v1/campaigns/{id}/runs", signedIn, "", (*api).campaignRuns},
 		{"GET /api/v1/campaigns/{id}/members", signedIn, "", (*api).campaignMembers},
