@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"kehu/internal/campaign"
 	"kehu/internal/msgtemplate"
 	"kehu/internal/privacy"
 	"kehu/internal/segment"
@@ -113,7 +114,16 @@ func TestCampaignPages(t *testing.T) {
 			t.Fatalf("run: %d %v", n, err)
 		}
 		r = mk.get("/campaigns/1/progress", "HX-Request", "true")
-		mustContain(t, r.body, `id="r-audience">4<`, `data-status="completed"`, "未同意营销")
+		mustContain(t, r.body, `id="r-audience">4<`, `data-status="completed"`)
+		// b1 never consented: suppressed with the reason worded, unless the
+		// random 25% holdout took it.
+		c, err := a.CampaignService(0, nil).Get(a.As("hq_marketing"), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !campaign.InControl(c.Seed, a.Customers["b1"].ID, 25) {
+			mustContain(t, r.body, "未同意营销")
+		}
 		if r.status != 200 || strings.Contains(r.body, "every 2s") {
 			t.Errorf("a completed campaign still polls: %d", r.status)
 		}
