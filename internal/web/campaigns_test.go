@@ -129,4 +129,3 @@ func TestCampaignPages(t *testing.T) {
 		}
 	})
 }
-
