@@ -65,6 +65,7 @@ var KeptByMerge = map[string]string{
 	"outbox_messages.customer_id":           "delivery history of the record the message was addressed to",
 	"segment_members.customer_id":           "a static segment's snapshot is what its rule selected when taken; the next snapshot selects the survivor",
 	"campaign_members.customer_id":          "who a campaign run chose and what it did to them; results count the record that was contacted",
+	"journey_firings.customer_id":           "what a journey did for the record it fired on; its results count that record, and the survivor's own events fire for the survivor",
 }
 
 // MovedByMerge lists the columns referencing customers whose rows a merge
