@@ -20,6 +20,7 @@ func (s *server) taskRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /tasks", s.signedIn(s.needTasks(s.tasksPage)))
 	mux.HandleFunc("POST /tasks/{id}/claim", s.signedIn(s.checkCSRF(s.needTasks(s.claimTask))))
 	mux.HandleFunc("POST /tasks/{id}/complete", s.signedIn(s.checkCSRF(s.needTasks(s.completeTask))))
+	mux.HandleFunc("POST /tasks/{id}/cancel", s.signedIn(s.checkCSRF(s.needTasks(s.cancelTask))))
 	mux.HandleFunc("GET /leads", s.signedIn(s.needLeads(s.leadsPage)))
 	mux.HandleFunc("POST /leads/{id}", s.signedIn(s.checkCSRF(s.needLeads(s.updateLead))))
 }
@@ -67,7 +68,8 @@ type tasksView struct {
 // Overdue reports whether t is open past its due time.
 func (v tasksView) Overdue(t task.Task) bool { return t.Overdue(v.At) }
 
-var taskNotices = map[string]string{"claimed": "tasks.done.claimed", "completed": "tasks.done.completed"}
+var taskNotices = map[string]string{"claimed": "tasks.done.claimed", "completed": "tasks.done.completed",
+	"cancelled": "tasks.done.cancelled"}
 
 func (s *server) tasksPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -154,6 +156,28 @@ func (s *server) completeTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/tasks?done=completed", http.StatusSeeOther)
+}
+
+// cancelTask closes a task of the team view that is no longer needed, with
+// the reason (the service allows a manager whose scope holds the customer,
+// and the assignee).
+func (s *server) cancelTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := taskID(r)
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	if _, err := s.Tasks.Cancel(r.Context(), id, r.PostFormValue("reason")); err != nil {
+		v := tasksView{View: string(task.ViewTeam), FormID: id}
+		if kehu.ErrorCode(err) == kehu.EINVALID {
+			v.Error = "tasks.err.reason"
+			s.showTasks(w, r, http.StatusUnprocessableEntity, &v, "")
+			return
+		}
+		s.taskRefused(w, r, err, v)
+		return
+	}
+	http.Redirect(w, r, "/tasks?view=team&done=cancelled", http.StatusSeeOther)
 }
 
 // leadsView is the 线索 page.

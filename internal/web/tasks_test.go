@@ -99,5 +99,42 @@ func TestTaskPages(t *testing.T) {
 		en := a.login(t, "branch_manager")
 		en.lang = "en"
 		mustContain(t, en.get("/tasks?view=team").body, "My tasks", "Branch visit alert", "Team")
+
+		// The branch manager cancels an open task of the team with a
+		// reason; without one the page says what is missing. An RM may not
+		// cancel a colleague's task.
+		seedCancel, err := a.TaskService().Create(context.Background(), []task.New{{Kind: task.FollowUp, Title: "跟进理财到期",
+			CustomerID: a.Customers["a1"].ID, SourceKind: task.SourceManual, DedupKey: "cancel-me"}})
+		if err != nil || seedCancel != 1 {
+			t.Fatalf("seed: %d %v", seedCancel, err)
+		}
+		mgr := a.login(t, "branch_manager")
+		page = mgr.get("/tasks?view=team")
+		mustContain(t, page.body, "跟进理财到期", "取消待办")
+		open, _ := a.TaskService().List(a.As("rm_a"), task.Filter{})
+		var cid string
+		for _, it := range open.Items {
+			if it.Title == "跟进理财到期" {
+				cid = strconv.FormatInt(it.ID, 10)
+			}
+		}
+		rmB := a.login(t, "rm_b")
+		if res := rmB.post("/tasks/"+cid+"/cancel", url.Values{"csrf": {rmB.csrf(rmB.get("/tasks"))}, "reason": {"x"}}); res.status != http.StatusForbidden && res.status != http.StatusNotFound {
+			t.Errorf("another RM cancels: %d", res.status)
+		}
+		res = mgr.post("/tasks/"+cid+"/cancel", url.Values{"csrf": {mgr.csrf(page)}, "reason": {""}})
+		if res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("cancel without a reason: %d", res.status)
+		}
+		mustContain(t, res.body, "请填写取消原因")
+		res = mgr.post("/tasks/"+cid+"/cancel", url.Values{"csrf": {mgr.csrf(page)}, "reason": {"客户已到店办理"}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("cancel: %d %s", res.status, res.body)
+		}
+		mustContain(t, mgr.get(res.location).body, "已取消，原因已记录。")
+		n, _ := strconv.ParseInt(cid, 10, 64)
+		if got, err := a.TaskService().Get(a.As("branch_manager"), n); err != nil || got.Status != task.Cancelled || got.Outcome != "客户已到店办理" {
+			t.Errorf("after cancelling: %+v %v", got, err)
+		}
 	})
 }
