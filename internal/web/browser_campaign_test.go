@@ -33,20 +33,7 @@ func TestBrowserCampaign(t *testing.T) {
 	shot := screenshotter(t, ctx)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	do, text := browserSteps(t, ctx)
-	waitText := func(sel, want string) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+"`"+sel+"`"+`) || {}).textContent || ""`))
-			if err == nil && strings.Contains(got, want) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %q, want it to contain %q (%v)", sel, got, want, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	waitText := func(sel, want string) { t.Helper(); waitForText(t, ctx, sel, want, 20*time.Second) }
 	choose := func(sel, value string) {
 		t.Helper()
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.querySelector("`+sel+`");

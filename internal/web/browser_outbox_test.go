@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -21,22 +20,7 @@ func TestBrowserTemplateEditor(t *testing.T) {
 	shot := screenshotter(t, ctx)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	do, text := browserSteps(t, ctx)
-	// waitText polls until sel's text contains want (the preview is swapped
-	// in by htmx after typing stops).
-	waitText := func(sel, want string) {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+"`"+sel+"`"+`) || {}).textContent || ""`))
-			if err == nil && strings.Contains(got, want) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %q, want it to contain %q (%v)", sel, got, want, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	waitText := func(sel, want string) { t.Helper(); waitForText(t, ctx, sel, want, 15*time.Second) }
 	do("sign in as the marketing operator", signInActions(a.srv.URL+"/login", "hq_marketing", ".sidenav")...)
 	do("open 消息模板 from the navigation",
 		chromedp.Click(css(`.sidenav a[href="/templates"]`)),

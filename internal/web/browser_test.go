@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -117,6 +118,24 @@ func browserStepsAs(t *testing.T, ctx context.Context, who string) (do func(step
 		return strings.TrimSpace(s)
 	}
 	return do, text
+}
+
+// waitForText polls until the text of the first element matching sel
+// contains want (content swapped in by htmx or a polling page), failing the
+// test after timeout.
+func waitForText(t *testing.T, ctx context.Context, sel, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+"`"+sel+"`"+`) || {}).textContent || ""`))
+		if err == nil && strings.Contains(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %q, want it to contain %q (%v)", sel, got, want, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // signInActions are the actions of signing in as user with the test password: open
