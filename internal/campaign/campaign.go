@@ -186,6 +186,9 @@ type Campaign struct {
 	LaunchedAt         *time.Time `json:"launched_at"`
 	CreatedAt          time.Time  `json:"created_at"`
 	UpdatedAt          time.Time  `json:"updated_at"`
+	// HeldMessages is how many queued messages the outbox holds while the
+	// campaign is paused (counted for one campaign read, not in lists).
+	HeldMessages int64 `json:"held_messages"`
 }
 
 // Run statuses.

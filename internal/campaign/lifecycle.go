@@ -42,7 +42,7 @@ func (s *Service) transition(ctx context.Context, id int64, p access.Permission,
 	if err != nil {
 		return Campaign{}, err
 	}
-	return s.d.Store.GetCampaign(ctx, id)
+	return s.withHeld(ctx, id)
 }
 
 func wrongStatus(c *Campaign, action string, want ...string) error {
@@ -155,12 +155,18 @@ func (s *Service) launchedAlready(ctx context.Context, c *Campaign) error {
 }
 
 // Pause holds a launched campaign (campaign.manage): a run in progress
-// stops after its current batch, keeping its checkpoint; no run starts.
-// Messages queued already still go out (withdraw them by cancelling).
+// stops after its current batch, keeping its checkpoint; no run starts; and
+// the messages it queued but the outbox has not sent are held — the
+// dispatcher claims none of them (nor any the stopping batch still queues)
+// until Resume. A message the dispatcher claimed before the pause is sent
+// once; one held is never sent while paused.
 func (s *Service) Pause(ctx context.Context, id int64) (Campaign, error) {
 	return s.transition(ctx, id, access.CampaignManage, ActionPause, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
 		if c.Status != Scheduled && c.Status != Running {
 			return wrongStatus(c, "paused", Scheduled, Running)
+		}
+		if _, err := s.d.Store.HoldMessages(ctx, c.ID, now); err != nil {
+			return err
 		}
 		c.Status = Paused
 		return nil
@@ -168,11 +174,18 @@ func (s *Service) Pause(ctx context.Context, id int64) (Campaign, error) {
 }
 
 // Resume continues a paused campaign (campaign.manage): its run resumes
-// after its checkpoint.
+// after its checkpoint, and its held messages are released (releaseSlot).
 func (s *Service) Resume(ctx context.Context, id int64) (Campaign, error) {
 	c, err := s.transition(ctx, id, access.CampaignManage, ActionResume, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
 		if c.Status != Paused {
 			return wrongStatus(c, "resumed", Paused)
+		}
+		slot, err := s.releaseSlot(ctx, *c, now)
+		if err != nil {
+			return err
+		}
+		if _, err := s.d.Store.ReleaseMessages(ctx, c.ID, slot, now); err != nil {
+			return err
 		}
 		c.Status = Scheduled
 		return nil
@@ -183,9 +196,42 @@ func (s *Service) Resume(ctx context.Context, id int64) (Campaign, error) {
 	return c, err
 }
 
+// releaseSlot is when each held message goes on resume, called in the
+// order of their own send times: at its own time when that is still to
+// come and free; else at the next free throttle slot from now (one every
+// minute/ThrottlePerMinute, so a backlog does not go out at once), and
+// never inside the bank's quiet hours — a resume at night sends the
+// backlog when they end. Without a throttle the slots are a microsecond
+// apart, keeping the order.
+func (s *Service) releaseSlot(ctx context.Context, c Campaign, now time.Time) (func(time.Time) time.Time, error) {
+	open, err := s.d.Policy.BankOpen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	step := time.Microsecond
+	if c.ThrottlePerMinute > 0 {
+		step = time.Minute / time.Duration(c.ThrottlePerMinute)
+	}
+	next := now
+	return func(own time.Time) time.Time {
+		at := own
+		if at.Before(next) {
+			at = next
+		}
+		if !at.Equal(own) {
+			// Only a moved slot is checked again: the message's own time
+			// passed the policy when it was queued.
+			at = open(at)
+		}
+		next = at.Add(step)
+		return at
+	}, nil
+}
+
 // Cancel stops a campaign for good (campaign.manage): runs not finished
-// are cancelled and its messages still queued are withdrawn (failed with
-// "cancelled"). Messages already sent stay sent.
+// are cancelled and its messages still queued — held ones of a paused
+// campaign too — are withdrawn (failed with "cancelled"). Messages already
+// sent stay sent.
 func (s *Service) Cancel(ctx context.Context, id int64, reason string) (Campaign, error) {
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) > 500 {
@@ -208,6 +254,9 @@ func (s *Service) Cancel(ctx context.Context, id int64, reason string) (Campaign
 					return err
 				}
 			}
+		}
+		if err := s.d.Store.UnholdMessages(ctx, c.ID, now); err != nil {
+			return err
 		}
 		if _, err := s.d.Store.WithdrawQueued(ctx, c.ID, "cancelled: campaign cancelled before sending", now); err != nil {
 			return err

@@ -82,6 +82,18 @@ type Store interface {
 	TaskIDs(ctx context.Context, keys []string) (map[string]int64, error)
 	// WithdrawQueued fails the campaign's messages still queued, with reason.
 	WithdrawQueued(ctx context.Context, campaignID int64, reason string, now time.Time) (int64, error)
+	// HoldMessages holds the campaign's unsent messages: the outbox claims
+	// none of them (those queued later neither) until ReleaseMessages or
+	// UnholdMessages; it returns how many queued messages it parked.
+	HoldMessages(ctx context.Context, campaignID int64, now time.Time) (int64, error)
+	// ReleaseMessages lifts the hold: each held message is due at slot(its
+	// own send time), slot called in the order of those times.
+	ReleaseMessages(ctx context.Context, campaignID int64, slot func(time.Time) time.Time, now time.Time) (int64, error)
+	// UnholdMessages lifts the hold giving the messages their own times
+	// back (before WithdrawQueued, in the same transaction).
+	UnholdMessages(ctx context.Context, campaignID int64, now time.Time) error
+	// HeldMessages counts the campaign's held messages.
+	HeldMessages(ctx context.Context, campaignID int64) (int64, error)
 	// Members returns up to limit members of a run (every run when 0)
 	// after customer id `after`, of customers inside scope.
 	Members(ctx context.Context, campaignID int64, run int, scope customer.ScopeFilter, after int64, limit int) ([]Member, error)
@@ -157,12 +169,23 @@ func reader(ctx context.Context) (kehu.Actor, error) {
 	return a, nil
 }
 
-// Get returns one campaign.
+// Get returns one campaign, with its held messages when it is paused.
 func (s *Service) Get(ctx context.Context, id int64) (Campaign, error) {
 	if _, err := reader(ctx); err != nil {
 		return Campaign{}, err
 	}
-	return s.d.Store.GetCampaign(ctx, id)
+	return s.withHeld(ctx, id)
+}
+
+// withHeld reads campaign id and, when it is paused, counts its held
+// messages (only a paused campaign holds any).
+func (s *Service) withHeld(ctx context.Context, id int64) (Campaign, error) {
+	c, err := s.d.Store.GetCampaign(ctx, id)
+	if err != nil || c.Status != Paused {
+		return c, err
+	}
+	c.HeldMessages, err = s.d.Store.HeldMessages(ctx, id)
+	return c, err
 }
 
 // List returns the campaigns, of one status when set.

@@ -101,6 +101,10 @@ type Message struct {
 	ClickedAt       *time.Time           `json:"clicked_at,omitempty"`
 	Opens           int                  `json:"opens"`
 	Clicks          int                  `json:"clicks"`
+	// Held: queued but held because its source is paused (a paused
+	// campaign); NextAttemptAt is then its own send time, kept for the
+	// release. The dispatcher claims no held message.
+	Held bool `json:"held"`
 }
 
 // IdempotencyKey is what the gateway gets with every attempt of the
@@ -174,7 +178,8 @@ type Store interface {
 	Enqueue(ctx context.Context, rows []New, now time.Time) (int, error)
 	// Claim leases up to limit due messages of ch to owner until until:
 	// queued ones due by now, and sending ones whose lease ran out (their
-	// dispatcher died). Each claim counts an attempt.
+	// dispatcher died), never those of a held source (a paused campaign).
+	// Each claim counts an attempt.
 	Claim(ctx context.Context, ch Channel, owner string, now, until time.Time, limit int) ([]Message, error)
 	// Recipients opens the customer records of ids.
 	Recipients(ctx context.Context, ids []int64) (map[int64]Recipient, error)
@@ -182,7 +187,8 @@ type Store interface {
 	// owner still holds the message's lease.
 	Finish(ctx context.Context, owner string, outcomes []Outcome, now time.Time) error
 	// Expire fails queued and lapsed sending messages created before
-	// before, with reason.
+	// before, with reason; held messages wait for their release (the
+	// dispatcher fails them as expired then, if they are too old).
 	Expire(ctx context.Context, before time.Time, reason string, now time.Time) (int64, error)
 	ListMessages(ctx context.Context, f Filter) (Page, error)
 	GetMessage(ctx context.Context, id int64, scope customer.ScopeFilter) (Message, error)

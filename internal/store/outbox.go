@@ -86,25 +86,30 @@ func (s *OutboxStore) Enqueue(ctx context.Context, rows []outbox.New, now time.T
 			}
 			inserted += int(n)
 		}
-		return nil
+		return parkEnqueued(ctx, q, rows, now)
 	})
 	return inserted, err
 }
 
 const outboxColumns = `m.id, m.source_kind, m.source_id, m.customer_id, m.channel, m.dedup_key, m.template_id,
 	m.template_version, m.data, m.content, m.status, m.attempts, m.next_attempt_at, m.last_error, m.provider_id,
-	m.created_at, m.updated_at, m.sent_at, m.delivered_at, m.failed_at, m.opened_at, m.clicked_at, m.opens, m.clicks`
+	m.created_at, m.updated_at, m.sent_at, m.delivered_at, m.failed_at, m.opened_at, m.clicked_at, m.opens, m.clicks,
+	m.held_due`
 
 func scanMessage(row interface{ Scan(...any) error }) (outbox.Message, error) {
 	var m outbox.Message
 	var ch, status, data, content string
 	var tmpl sql.NullInt64
-	var sent, delivered, failed, opened, clicked sql.NullTime
+	var sent, delivered, failed, opened, clicked, heldDue sql.NullTime
 	err := row.Scan(&m.ID, &m.SourceKind, &m.SourceID, &m.CustomerID, &ch, &m.DedupKey, &tmpl, &m.TemplateVersion,
 		&data, &content, &status, &m.Attempts, &m.NextAttemptAt, &m.LastError, &m.ProviderID, &m.CreatedAt, &m.UpdatedAt,
-		&sent, &delivered, &failed, &opened, &clicked, &m.Opens, &m.Clicks)
+		&sent, &delivered, &failed, &opened, &clicked, &m.Opens, &m.Clicks, &heldDue)
 	if err != nil {
 		return m, err
+	}
+	if heldDue.Valid {
+		// Held: the message's own send time, not the parking time.
+		m.Held, m.NextAttemptAt = true, heldDue.Time
 	}
 	m.Channel, m.Status, m.TemplateID = msgtemplate.Channel(ch), outbox.Status(status), tmpl.Int64
 	m.NextAttemptAt, m.CreatedAt, m.UpdatedAt = m.NextAttemptAt.UTC(), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
@@ -127,7 +132,13 @@ func scanMessage(row interface{ Scan(...any) error }) (outbox.Message, error) {
 
 // Claim implements outbox.Store. On PostgreSQL the candidate rows are
 // locked with SKIP LOCKED, so several servers claim disjoint batches; on
-// SQLite the single writer serialises claims.
+// SQLite the single writer serialises claims. Messages of a held source are
+// skipped: parked ones (held_due set) lie beyond the due range anyway, and
+// the hold row catches those that became queued after the hold (a launch
+// batch committing after the pause, a retry put back). A hold and a claim
+// touching the same row are settled by its row lock: the hold parks only
+// rows still queued, so a message claimed first is sent once, and one
+// parked first is never claimed.
 func (s *OutboxStore) Claim(ctx context.Context, ch msgtemplate.Channel, owner string, now, until time.Time, limit int) ([]outbox.Message, error) {
 	lock := ""
 	if s.db.dialect.IsPostgres() {
@@ -138,8 +149,10 @@ func (s *OutboxStore) Claim(ctx context.Context, ch msgtemplate.Channel, owner s
 		out = out[:0]
 		return queryEach(ctx, s.db.writer(ctx), "claim messages", `UPDATE outbox_messages SET status = 'sending',
 			lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-			WHERE id IN (SELECT id FROM outbox_messages WHERE channel = $4 AND
+			WHERE id IN (SELECT id FROM outbox_messages m WHERE channel = $4 AND
 				((status = 'queued' AND next_attempt_at <= $3) OR (status = 'sending' AND lease_until < $3))
+				AND held_due IS NULL AND NOT EXISTS (SELECT 1 FROM outbox_holds h
+					WHERE h.source_kind = m.source_kind AND h.source_id = m.source_id)
 				ORDER BY next_attempt_at, id LIMIT $5`+lock+`)
 			RETURNING `+strings.ReplaceAll(outboxColumns, "m.", ""), []any{owner, until.UTC(), now.UTC(), string(ch), limit}, func(r *sql.Rows) error {
 			m, err := scanMessage(r)
@@ -181,6 +194,7 @@ func (s *OutboxStore) Finish(ctx context.Context, owner string, outcomes []outbo
 	now = now.UTC()
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		q := s.db.writer(ctx)
+		var retried []int64
 		for _, o := range outcomes {
 			var err error
 			switch o.Status {
@@ -207,8 +221,17 @@ func (s *OutboxStore) Finish(ctx context.Context, owner string, outcomes []outbo
 			if err != nil {
 				return fmt.Errorf("finish message %d: %w", o.ID, err)
 			}
+			if o.Status == outbox.Queued {
+				retried = append(retried, o.ID)
+			}
 		}
-		return nil
+		// A retry of a message whose source was held meanwhile waits for
+		// the release, parked like the rest.
+		if len(retried) == 0 {
+			return nil
+		}
+		_, err := parkHeld(ctx, q, "id IN ("+s.db.dialect.params(3, len(retried))+")", now, anySlice(retried)...)
+		return err
 	})
 }
 
@@ -217,7 +240,7 @@ func (s *OutboxStore) Expire(ctx context.Context, before time.Time, reason strin
 	res, err := s.db.writer(ctx).ExecContext(ctx, `UPDATE outbox_messages SET status = 'failed', failed_at = $1, updated_at = $1,
 		last_error = CASE WHEN last_error = '' THEN $2 ELSE $2 || '; last error: ' || last_error END,
 		lease_owner = '', lease_until = NULL
-		WHERE created_at < $3 AND (status = 'queued' OR (status = 'sending' AND lease_until < $1))`,
+		WHERE created_at < $3 AND held_due IS NULL AND (status = 'queued' OR (status = 'sending' AND lease_until < $1))`,
 		now.UTC(), reason, before.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("expire messages: %w", err)
