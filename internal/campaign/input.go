@@ -78,12 +78,12 @@ func (s *Service) check(ctx context.Context, in Input, now time.Time) (Campaign,
 		Channel: in.Channel, TemplateID: in.TemplateID, Purpose: in.Purpose, Schedule: in.Schedule,
 		ControlPct: in.ControlPct, ThrottlePerMinute: in.ThrottlePerMinute, ConversionDays: in.ConversionDays,
 		CostPerMessage: in.CostPerMessage, ValuePerConversion: in.ValuePerConversion}
-	var v kehu.Validation
+	var v reasons
 	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 100 {
-		v.Add("name", "must have 1 to 100 characters")
+		v.add("name", "需要 1 至 100 个字", "must have 1 to 100 characters")
 	}
 	if utf8.RuneCountInString(in.Description) > 1000 {
-		v.Add("description", "must have at most 1000 characters")
+		v.add("description", "最多 1000 个字", "must have at most 1000 characters")
 	}
 	if err := s.checkSegment(ctx, &c, &v); err != nil {
 		return c, err
@@ -93,103 +93,113 @@ func (s *Service) check(ctx context.Context, in Input, now time.Time) (Campaign,
 	}
 	switch {
 	case !contains(Channels, in.Channel):
-		v.Add("channel", "must be one of "+join(Channels))
+		v.add("channel", "请选择列出的渠道之一", "must be one of "+join(Channels))
 	case !IsMessage(in.Channel) && s.d.Tasks == nil:
-		v.Add("channel", in.Channel+" creates staff tasks, which this server does not offer (no task module)")
+		v.add("channel", zhName(channelZH, in.Channel)+"会给员工派发待办，本服务器未启用待办模块",
+			in.Channel+" creates staff tasks, which this server does not offer (no task module)")
 	}
 	if err := s.checkTemplate(ctx, &c, &v); err != nil {
 		return c, err
 	}
 	if in.Purpose != policy.PurposeMarketing {
-		v.Add("purpose", "must be marketing (service notices are not campaigns)")
+		v.add("purpose", "只能是营销（服务通知不是营销活动）", "must be marketing (service notices are not campaigns)")
 	}
 	checkSchedule(in.Schedule, now, &v)
 	if in.ControlPct < 0 || in.ControlPct > MaxControlPct {
-		v.Add("control_pct", fmt.Sprintf("must be between 0 and %d", MaxControlPct))
+		v.add("control_pct", fmt.Sprintf("须在 0 至 %d%% 之间", MaxControlPct), fmt.Sprintf("must be between 0 and %d", MaxControlPct))
 	}
 	if in.ThrottlePerMinute < 0 || in.ThrottlePerMinute > MaxThrottle {
-		v.Add("throttle_per_minute", fmt.Sprintf("must be between 0 (no throttle) and %d", MaxThrottle))
+		v.add("throttle_per_minute", fmt.Sprintf("须在 0（不限速）至 %d 之间", MaxThrottle),
+			fmt.Sprintf("must be between 0 (no throttle) and %d", MaxThrottle))
 	}
 	if in.ConversionDays < 1 || in.ConversionDays > MaxConversionDays {
-		v.Add("conversion_days", fmt.Sprintf("must be between 1 and %d", MaxConversionDays))
+		v.add("conversion_days", fmt.Sprintf("须在 1 至 %d 天之间", MaxConversionDays),
+			fmt.Sprintf("must be between 1 and %d", MaxConversionDays))
 	}
 	if in.CostPerMessage < 0 {
-		v.Add("cost_per_message", "must not be negative")
+		v.add("cost_per_message", "不能为负数", "must not be negative")
 	}
 	if in.ValuePerConversion < 0 {
-		v.Add("value_per_conversion", "must not be negative")
+		v.add("value_per_conversion", "不能为负数", "must not be negative")
 	}
-	return c, v.Err()
+	return c, v.err()
 }
 
-func (s *Service) checkSegment(ctx context.Context, c *Campaign, v *kehu.Validation) error {
+func (s *Service) checkSegment(ctx context.Context, c *Campaign, v *reasons) error {
 	if c.SegmentID <= 0 {
-		v.Add("segment_id", "is required")
+		v.add("segment_id", "请选择目标客群", "is required")
 		return nil
 	}
 	name, err := s.d.Store.SegmentName(ctx, c.SegmentID)
 	if kehu.ErrorCode(err) == kehu.ENOTFOUND {
-		v.Add("segment_id", fmt.Sprintf("no segment %d", c.SegmentID))
+		v.add("segment_id", fmt.Sprintf("客群 %d 不存在", c.SegmentID), fmt.Sprintf("no segment %d", c.SegmentID))
 		return nil
 	}
 	c.SegmentName = name
 	return err
 }
 
-func (s *Service) checkProduct(ctx context.Context, c *Campaign, v *kehu.Validation) error {
+func (s *Service) checkProduct(ctx context.Context, c *Campaign, v *reasons) error {
 	if c.ProductID == nil {
 		return nil
 	}
 	p, err := s.d.Store.Product(ctx, *c.ProductID)
 	switch {
 	case kehu.ErrorCode(err) == kehu.ENOTFOUND:
-		v.Add("product_id", fmt.Sprintf("no product %d", *c.ProductID))
+		v.add("product_id", fmt.Sprintf("产品 %d 不存在", *c.ProductID), fmt.Sprintf("no product %d", *c.ProductID))
 	case err != nil:
 		return err
 	case p.Status != "on_sale":
-		v.Add("product_id", fmt.Sprintf("product %s is not on sale (%s)", p.Code, p.Status))
+		v.add("product_id", fmt.Sprintf("产品 %s 不在销售中（%s）", p.Code, p.Status),
+			fmt.Sprintf("product %s is not on sale (%s)", p.Code, p.Status))
 	default:
 		c.ProductName = p.Name
 	}
 	return nil
 }
 
-func (s *Service) checkTemplate(ctx context.Context, c *Campaign, v *kehu.Validation) error {
+func (s *Service) checkTemplate(ctx context.Context, c *Campaign, v *reasons) error {
 	want, message := OutboxChannel(c.Channel)
 	if !message {
 		if c.TemplateID != nil && contains(Channels, c.Channel) {
-			v.Add("template_id", "the "+c.Channel+" channel sends no message: leave the template empty")
+			v.add("template_id", zhName(channelZH, c.Channel)+"渠道不发消息，请不要选择模板",
+				"the "+c.Channel+" channel sends no message: leave the template empty")
 		}
 		return nil
 	}
 	if c.TemplateID == nil {
-		v.Add("template_id", "is required for the "+c.Channel+" channel")
+		v.add("template_id", zhName(channelZH, c.Channel)+"渠道需要选择消息模板", "is required for the "+c.Channel+" channel")
 		return nil
 	}
 	t, err := s.d.Store.Template(ctx, *c.TemplateID)
 	if kehu.ErrorCode(err) == kehu.ENOTFOUND {
-		v.Add("template_id", fmt.Sprintf("no template %d", *c.TemplateID))
+		v.add("template_id", fmt.Sprintf("模板 %d 不存在", *c.TemplateID), fmt.Sprintf("no template %d", *c.TemplateID))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	if t.Channel != want {
-		v.Add("template_id", fmt.Sprintf("template %d is a %s template; the campaign sends %s", t.ID, t.Channel, want))
+		v.add("template_id", fmt.Sprintf("模板 %d 是%s模板，本活动发送%s", t.ID, zhName(channelZH, string(t.Channel)),
+			zhName(channelZH, string(want))),
+			fmt.Sprintf("template %d is a %s template; the campaign sends %s", t.ID, t.Channel, want))
 		return nil
 	}
 	if string(t.Purpose) != c.Purpose {
-		v.Add("template_id", fmt.Sprintf("template %d is a %s template; a campaign markets", t.ID, t.Purpose))
+		v.add("template_id", fmt.Sprintf("模板 %d 是服务通知模板，营销活动只能使用营销模板", t.ID),
+			fmt.Sprintf("template %d is a %s template; a campaign markets", t.ID, t.Purpose))
 		return nil
 	}
 	ok := available(c.ProductID != nil)
 	for _, name := range t.Content.UsedVariables() {
 		if !contains(ok, name) {
-			reason := fmt.Sprintf("template %d uses {{%s}}, which a campaign cannot fill (available: %s)", t.ID, name, join(ok))
+			zh := fmt.Sprintf("模板 %d 使用了 {{%s}}，营销活动无法填写（可用：%s）", t.ID, name, join(ok))
+			en := fmt.Sprintf("template %d uses {{%s}}, which a campaign cannot fill (available: %s)", t.ID, name, join(ok))
 			if name == "product_name" {
-				reason = fmt.Sprintf("template %d uses {{product_name}}: choose an offered product", t.ID)
+				zh = fmt.Sprintf("模板 %d 使用了 {{product_name}}，请选择推荐产品", t.ID)
+				en = fmt.Sprintf("template %d uses {{product_name}}: choose an offered product", t.ID)
 			}
-			v.Add("template_id", reason)
+			v.add("template_id", zh, en)
 			return nil
 		}
 	}
@@ -200,30 +210,30 @@ func (s *Service) checkTemplate(ctx context.Context, c *Campaign, v *kehu.Valida
 // ago).
 const pastSlack = 5 * time.Minute
 
-func checkSchedule(sc Schedule, now time.Time, v *kehu.Validation) {
+func checkSchedule(sc Schedule, now time.Time, v *reasons) {
 	if !contains(ScheduleKinds, sc.Kind) {
-		v.Add("schedule.kind", "must be one of "+join(ScheduleKinds))
+		v.add("schedule.kind", "请选择列出的频率之一", "must be one of "+join(ScheduleKinds))
 		return
 	}
 	if sc.StartAt != nil && sc.StartAt.Before(now.Add(-pastSlack)) {
-		v.Add("schedule.start_at", "is in the past")
+		v.add("schedule.start_at", "不能早于现在", "is in the past")
 	}
 	if !sc.Recurring() {
 		if sc.EndAt != nil {
-			v.Add("schedule.end_at", "only a recurring campaign has an end")
+			v.add("schedule.end_at", "只有周期性活动才有结束时间", "only a recurring campaign has an end")
 		}
 		return
 	}
 	if sc.StartAt == nil {
-		v.Add("schedule.start_at", "a recurring campaign needs its first run's time")
+		v.add("schedule.start_at", "周期性活动需要首次执行时间", "a recurring campaign needs its first run's time")
 	}
 	switch {
 	case sc.EndAt == nil:
-		v.Add("schedule.end_at", "a recurring campaign needs an end")
+		v.add("schedule.end_at", "周期性活动需要结束时间", "a recurring campaign needs an end")
 	case sc.StartAt != nil && !sc.EndAt.After(*sc.StartAt):
-		v.Add("schedule.end_at", "must be after the start")
+		v.add("schedule.end_at", "须晚于开始时间", "must be after the start")
 	case sc.StartAt != nil && sc.EndAt.Sub(*sc.StartAt) > MaxRecurrence:
-		v.Add("schedule.end_at", "must be within a year of the start")
+		v.add("schedule.end_at", "须在开始后一年之内", "must be within a year of the start")
 	}
 }
 
@@ -287,7 +297,8 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (Campaign, err
 			return err
 		}
 		if Launched(old.Status) {
-			return kehu.Errorf(kehu.ECONFLICT, "campaign %d is %s: a launched campaign cannot be changed", id, old.Status)
+			return refuse(kehu.ECONFLICT, fmt.Sprintf("活动 %d 当前为「%s」，已投放的活动不能修改", id, zhName(statusZH, old.Status)),
+				fmt.Sprintf("campaign %d is %s: a launched campaign cannot be changed", id, old.Status))
 		}
 		c, err := s.check(ctx, in, now)
 		if err != nil {

@@ -46,8 +46,22 @@ func (s *Service) transition(ctx context.Context, id int64, p access.Permission,
 }
 
 func wrongStatus(c *Campaign, action string, want ...string) error {
-	return kehu.Errorf(kehu.ECONFLICT, "campaign %d is %s; only a campaign that is %s can be %s", c.ID, c.Status,
-		strings.Join(want, " or "), action)
+	return refuse(kehu.ECONFLICT,
+		fmt.Sprintf("活动 %d 当前为「%s」，只有%s的活动可以%s", c.ID, zhName(statusZH, c.Status), zhStatuses(want),
+			zhName(actionZH, action)),
+		fmt.Sprintf("campaign %d is %s; only a campaign that is %s can be %s", c.ID, c.Status, strings.Join(want, " or "), action))
+}
+
+// notTheMaker refuses a checker who wrote or submitted campaign id; verb
+// is "approve" or "review".
+func notTheMaker(id int64, verb string) error {
+	zh := "审批"
+	if verb == "review" {
+		zh = "复核退回"
+	}
+	return refuse(kehu.EFORBIDDEN,
+		fmt.Sprintf("制作人与复核人须分离：活动 %d 由您编写或提交，需由其他用户%s", id, zh),
+		fmt.Sprintf("maker-checker: you wrote or submitted campaign %d, so another user must %s it", id, verb))
 }
 
 // Submit sends a draft to a checker (campaign.manage).
@@ -71,7 +85,7 @@ func (s *Service) Approve(ctx context.Context, id int64) (Campaign, error) {
 			return wrongStatus(c, "approved", Submitted)
 		}
 		if a.UserID == c.CreatedBy || a.UserID == c.UpdatedBy || (c.SubmittedBy != nil && a.UserID == *c.SubmittedBy) {
-			return kehu.Errorf(kehu.EFORBIDDEN, "maker-checker: you wrote or submitted campaign %d, so another user must approve it", c.ID)
+			return notTheMaker(c.ID, "approve")
 		}
 		if c.TemplateID != nil {
 			t, err := s.d.Store.Template(ctx, *c.TemplateID)
@@ -90,16 +104,14 @@ func (s *Service) Approve(ctx context.Context, id int64) (Campaign, error) {
 func (s *Service) Reject(ctx context.Context, id int64, reason string) (Campaign, error) {
 	reason = strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(reason); n == 0 || n > 500 {
-		var v kehu.Validation
-		v.Add("reason", "must have 1 to 500 characters")
-		return Campaign{}, v.Err()
+		return Campaign{}, invalid("reason", "请填写退回原因（1 至 500 个字）", "must have 1 to 500 characters")
 	}
 	return s.transition(ctx, id, access.CampaignApprove, ActionReject, reason, func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
 		if c.Status != Submitted {
 			return wrongStatus(c, "rejected", Submitted)
 		}
 		if a.UserID == c.CreatedBy || a.UserID == c.UpdatedBy || (c.SubmittedBy != nil && a.UserID == *c.SubmittedBy) {
-			return kehu.Errorf(kehu.EFORBIDDEN, "maker-checker: you wrote or submitted campaign %d, so another user must review it", c.ID)
+			return notTheMaker(c.ID, "review")
 		}
 		c.Status, c.RejectReason, c.ApprovedBy, c.ApprovedAt = Draft, reason, nil, nil
 		return nil
@@ -123,8 +135,9 @@ func (s *Service) Launch(ctx context.Context, id int64) (Campaign, error) {
 		if c.Schedule.Recurring() {
 			var ok bool
 			if n, due, ok = c.Schedule.Next(1, now.Add(-time.Second), s.loc); !ok {
-				return kehu.Errorf(kehu.ECONFLICT, "campaign %d: its schedule ended on %s; change the schedule and approve it again",
-					c.ID, c.Schedule.EndAt.In(s.loc).Format("2006-01-02 15:04"))
+				end := c.Schedule.EndAt.In(s.loc).Format("2006-01-02 15:04")
+				return refuse(kehu.ECONFLICT, fmt.Sprintf("活动 %d 的执行计划已于 %s 结束，请修改计划后重新审批", c.ID, end),
+					fmt.Sprintf("campaign %d: its schedule ended on %s; change the schedule and approve it again", c.ID, end))
 			}
 		} else if c.Schedule.StartAt != nil && c.Schedule.StartAt.After(now) {
 			due = *c.Schedule.StartAt
@@ -146,12 +159,14 @@ func (s *Service) launchedAlready(ctx context.Context, c *Campaign) error {
 	if err != nil {
 		return err
 	}
-	what := c.Status
+	what, zh := c.Status, zhName(statusZH, c.Status)
 	if len(runs) > 0 {
 		r := runs[len(runs)-1]
 		what = fmt.Sprintf("%s; run %d is %s", c.Status, r.Number, r.Status)
+		zh = fmt.Sprintf("%s，第 %d 次执行%s", zh, r.Number, zhName(runStatusZH, r.Status))
 	}
-	return kehu.Errorf(kehu.ECONFLICT, "campaign %d was launched already (%s)", c.ID, what)
+	return refuse(kehu.ECONFLICT, fmt.Sprintf("活动 %d 已经投放过（%s）", c.ID, zh),
+		fmt.Sprintf("campaign %d was launched already (%s)", c.ID, what))
 }
 
 // Pause holds a launched campaign (campaign.manage): a run in progress
@@ -235,9 +250,7 @@ func (s *Service) releaseSlot(ctx context.Context, c Campaign, now time.Time) (f
 func (s *Service) Cancel(ctx context.Context, id int64, reason string) (Campaign, error) {
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) > 500 {
-		var v kehu.Validation
-		v.Add("reason", "must have at most 500 characters")
-		return Campaign{}, v.Err()
+		return Campaign{}, invalid("reason", "取消原因最多 500 个字", "must have at most 500 characters")
 	}
 	return s.transition(ctx, id, access.CampaignManage, ActionCancel, reason, func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
 		if c.Status == Completed || c.Status == Cancelled {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"kehu/internal/campaign"
 	"kehu/internal/kehu"
@@ -55,6 +56,18 @@ func TestValidation(t *testing.T) {
 			_, err := r.svc.Create(mk, in)
 			if kehu.ErrorCode(err) != kehu.EINVALID || !slices.Equal(fieldsOf(err), c.fields) || !strings.Contains(err.Error(), c.text) {
 				t.Errorf("%s: %v, want fields %v mentioning %q", c.name, err, c.fields, c.text)
+			}
+			// The pages' wording: each field's reason in Chinese, and the
+			// API's English.
+			fs, ws := kehu.ErrorFields(err), campaign.Worded(err)
+			if len(ws) != len(fs) {
+				t.Errorf("%s: %d reasons worded for %d fields", c.name, len(ws), len(fs))
+			}
+			for i := range min(len(ws), len(fs)) {
+				if ws[i].Field != fs[i].Field || ws[i].EN != fs[i].Reason || !hasHan(ws[i].ZH) ||
+					ws[i].Text("zh-CN") != ws[i].ZH || ws[i].Text("en") != ws[i].EN {
+					t.Errorf("%s: worded %+v for %+v", c.name, ws[i], fs[i])
+				}
 			}
 		}
 		// A teller may not even read campaigns.
@@ -140,4 +153,14 @@ func TestMakerChecker(t *testing.T) {
 			t.Errorf("audit actions %v, want %v", got, want)
 		}
 	})
+}
+
+// hasHan reports whether s has a Chinese character.
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }

@@ -194,9 +194,7 @@ func (s *Service) List(ctx context.Context, status string) ([]Campaign, error) {
 		return nil, err
 	}
 	if status != "" && !contains(Statuses, status) {
-		var v kehu.Validation
-		v.Add("status", "must be one of "+join(Statuses))
-		return nil, v.Err()
+		return nil, invalid("status", "请选择列出的状态之一", "must be one of "+join(Statuses))
 	}
 	return s.d.Store.ListCampaigns(ctx, status)
 }

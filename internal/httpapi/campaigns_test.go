@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,7 +60,18 @@ func walkCampaigns(t *testing.T, e *env) {
 	e.expect(call{method: "POST", path: list, token: bm.token, body: body}, 403)
 	e.expect(call{method: "POST", path: list, token: mk.token, body: big}, 413)
 	e.expect(call{method: "POST", path: list, token: mk.token, body: "x", header: plain}, 415)
-	e.expect(call{method: "POST", path: list, token: mk.token, body: bad}, 422)
+	// The problem keeps its stable English, naming each field (the pages
+	// word the same refusal in the user's language).
+	var p struct {
+		Detail string
+		Errors []struct{ Field, Message string }
+	}
+	e.expect(call{method: "POST", path: list, token: mk.token, body: bad}, 422).decode(t, &p)
+	if p.Detail != "validation failed" || !slices.ContainsFunc(p.Errors, func(f struct{ Field, Message string }) bool {
+		return f.Field == "control_pct" && f.Message == "must be between 0 and 50"
+	}) {
+		t.Errorf("validation problem: %+v", p)
+	}
 
 	e.expect(call{method: "GET", path: one, token: bm.token}, 200)
 	e.expect(call{method: "GET", path: one}, 401)

@@ -15,16 +15,18 @@ import (
 // campaignView is a campaign's page: its definition and message, the
 // actions the user may take now, the runs' progress and the results.
 type campaignView struct {
-	C        campaign.Campaign
-	Runs     []campaign.Run
-	Results  campaign.Results
-	Reasons  []reasonCount
-	Message  *msgtemplate.Rendered
-	Version  int
-	Actions  map[string]bool
-	Polling  bool
-	Notice   string
-	Error    string
+	C       campaign.Campaign
+	Runs    []campaign.Run
+	Results campaign.Results
+	Reasons []reasonCount
+	Message *msgtemplate.Rendered
+	Version int
+	Actions map[string]bool
+	Polling bool
+	Notice  string
+	// Refusal is why an action was refused, in the page's language (a
+	// field, if named, is labelled by the template).
+	Refusal  []kehu.FieldError
 	ErrorKey string
 }
 
@@ -200,7 +202,8 @@ func (s *server) campaignAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.showCampaign(w, r, status, c, "layout.html", func(v *campaignView) { v.Error = kehu.ErrorMessage(err) })
+	reasons := s.campaignReasons(err, stateOf(r).lang)
+	s.showCampaign(w, r, status, c, "layout.html", func(v *campaignView) { v.Refusal = reasons })
 }
 
 // campaignCountView is the editor's live count of the chosen segment.

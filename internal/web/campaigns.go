@@ -122,13 +122,13 @@ func campaignFormOf(r *http.Request) campaignForm {
 }
 
 // input reads the form into the service's input, naming the fields that
-// are not numbers or times.
-func (s *server) campaignInput(f *campaignForm) (campaign.Input, bool) {
+// are not numbers or times (in lang).
+func (s *server) campaignInput(f *campaignForm, lang string) (campaign.Input, bool) {
 	in := campaign.Input{Name: f.Name, Description: f.Description, Channel: f.Channel,
 		Schedule: campaign.Schedule{Kind: f.ScheduleKind}}
-	bad := func(field, reason string) {
+	bad := func(field, key string) {
 		f.Errors[field] = true
-		f.Messages = append(f.Messages, kehu.FieldError{Field: field, Reason: reason})
+		f.Messages = append(f.Messages, kehu.FieldError{Field: field, Reason: s.i18n.T(lang, key)})
 	}
 	id := func(field, text string) *int64 {
 		if text == "" {
@@ -136,7 +136,7 @@ func (s *server) campaignInput(f *campaignForm) (campaign.Input, bool) {
 		}
 		n, err := strconv.ParseInt(text, 10, 64)
 		if err != nil {
-			bad(field, "is not a valid choice")
+			bad(field, "campaigns.parse.choice")
 			return nil
 		}
 		return &n
@@ -147,7 +147,7 @@ func (s *server) campaignInput(f *campaignForm) (campaign.Input, bool) {
 		}
 		n, err := strconv.Atoi(text)
 		if err != nil {
-			bad(field, "must be a whole number")
+			bad(field, "campaigns.parse.whole")
 		}
 		return n
 	}
@@ -157,7 +157,7 @@ func (s *server) campaignInput(f *campaignForm) (campaign.Input, bool) {
 		}
 		x, err := strconv.ParseFloat(text, 64)
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > 1e12 {
-			bad(field, "must be an amount in yuan, e.g. 0.05")
+			bad(field, "campaigns.parse.money")
 			return 0
 		}
 		return int64(math.Round(x * 100))
@@ -168,7 +168,7 @@ func (s *server) campaignInput(f *campaignForm) (campaign.Input, bool) {
 		}
 		t, err := time.ParseInLocation(localLayout, text, s.loc)
 		if err != nil {
-			bad(field, "must be a date and time")
+			bad(field, "campaigns.parse.time")
 			return nil
 		}
 		u := t.UTC()
@@ -238,7 +238,8 @@ func (s *server) editCampaignPage(w http.ResponseWriter, r *http.Request) {
 func (s *server) saveCampaignForm(w http.ResponseWriter, r *http.Request, id int64) {
 	f := campaignFormOf(r)
 	f.ID = id
-	in, ok := s.campaignInput(&f)
+	lang := stateOf(r).lang
+	in, ok := s.campaignInput(&f, lang)
 	if !ok {
 		s.showCampaignEditor(w, r, http.StatusUnprocessableEntity, f)
 		return
@@ -252,12 +253,15 @@ func (s *server) saveCampaignForm(w http.ResponseWriter, r *http.Request, id int
 		c, err = s.Campaigns.Update(r.Context(), id, in)
 		done = "saved"
 	}
-	if kehu.ErrorCode(err) == kehu.EINVALID {
-		for _, fe := range kehu.ErrorFields(err) {
-			f.Errors[fe.Field] = true
+	if ws := campaign.Worded(err); ws != nil {
+		// Refused: every reason in the page's language, beside its field.
+		for _, fe := range s.campaignReasons(err, lang) {
+			if fe.Field != "" {
+				f.Errors[fe.Field] = true
+			}
+			f.Messages = append(f.Messages, fe)
 		}
-		f.Messages = kehu.ErrorFields(err)
-		s.showCampaignEditor(w, r, http.StatusUnprocessableEntity, f)
+		s.showCampaignEditor(w, r, refusedStatus(err), f)
 		return
 	}
 	if err != nil {
@@ -289,4 +293,34 @@ func (s *server) loadCampaign(w http.ResponseWriter, r *http.Request) (campaign.
 		return c, false
 	}
 	return c, true
+}
+
+// campaignReasons words a campaign refusal in lang, one per field ("" for
+// the campaign as a whole). The campaign package words every validation
+// and lifecycle refusal; a missing permission (refused before the campaign
+// is read) is the catalogue's sentence.
+func (s *server) campaignReasons(err error, lang string) []kehu.FieldError {
+	var out []kehu.FieldError
+	for _, w := range campaign.Worded(err) {
+		out = append(out, kehu.FieldError{Field: w.Field, Reason: w.Text(lang)})
+	}
+	switch {
+	case out != nil:
+	case kehu.ErrorCode(err) == kehu.EFORBIDDEN:
+		out = []kehu.FieldError{{Reason: s.i18n.T(lang, "campaigns.error.forbidden")}}
+	default:
+		out = []kehu.FieldError{{Reason: s.i18n.T(lang, "campaigns.error.refused")}}
+	}
+	return out
+}
+
+// refusedStatus is the HTTP status of a page showing a refusal.
+func refusedStatus(err error) int {
+	switch kehu.ErrorCode(err) {
+	case kehu.ECONFLICT:
+		return http.StatusConflict
+	case kehu.EFORBIDDEN:
+		return http.StatusForbidden
+	}
+	return http.StatusUnprocessableEntity
 }
