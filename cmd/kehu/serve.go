@@ -18,6 +18,7 @@ import (
 	"kehu/internal/customer"
 	"kehu/internal/httpapi"
 	"kehu/internal/identity"
+	jreport "kehu/internal/journey/report"
 	"kehu/internal/kehu"
 	"kehu/internal/nightly"
 	"kehu/internal/org"
@@ -234,6 +235,15 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	if err != nil {
 		return nil, err
 	}
+	// Journey results as a workbook (docs/JOURNEYS.md).
+	var journeyReports *jreport.Service
+	if ing.journeys.service != nil {
+		if journeyReports, err = jreport.NewService(jreport.Deps{Journeys: ing.journeys.service,
+			Store: db.JourneyReports(), Customers: customers, Products: db.Journeys(), Audit: trail, Tx: db,
+			Clock: clock}); err != nil {
+			return nil, err
+		}
+	}
 	// Field provenance and source records of a customer (数据来源).
 	ids := identity.NewService(identity.Deps{Store: db.Identity(), Tx: db, Audit: trail, Customers: customers})
 	metrics := httpapi.NewMetrics()
@@ -246,7 +256,7 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		Policy: pol.policy, Suitability: pol.suitability,
 		Ingest: ingSvc.feeds, Merger: ingSvc.merger, Imports: imports, Identity: ids, Segments: segments,
 		Tasks: tasks, Leads: leads, Journeys: ing.journeys.service, Campaigns: campaigns,
-		CampaignReports: reports})
+		CampaignReports: reports, JourneyReports: journeyReports})
 	ui, err := web.New(web.Deps{Auth: authSvc, Customers: customers, Orgs: orgs, Accounts: accounts, Entitlements: entitlements, Audit: trail,
 		Privacy: privacySvc, Logger: logger, Clock: clock, SecureCookies: secureCookies, LoginLimit: loginLimit,
 		Templates: templates, Outbox: monitor,
@@ -254,7 +264,7 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 		Policy: pol.policy, Suitability: pol.suitability,
 		Levels: gov.levels, Dictionary: gov.dictionary, Quality: gov.quality, Merger: ingSvc.merger, Imports: imports,
 		Tasks: tasks, Leads: leads, CampaignReports: reports,
-		Segments: segments, Identity: ids, Journeys: ing.journeys.service})
+		Segments: segments, Identity: ids, Journeys: ing.journeys.service, JourneyReports: journeyReports})
 	if err != nil {
 		return nil, err
 	}

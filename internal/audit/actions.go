@@ -32,7 +32,7 @@ var Actions = []string{
 	"campaign.create", "campaign.update", "campaign.submit", "campaign.approve", "campaign.reject",
 	"campaign.launch", "campaign.pause", "campaign.resume", "campaign.cancel", "campaign.run", "campaign.members",
 	"campaign.export",
-	"journey.create", "journey.update", "journey.pause", "journey.resume", "journey.firings",
+	"journey.create", "journey.update", "journey.pause", "journey.resume", "journey.firings", "journey.export",
 	"outbox.list", "outbox.retry",
 	// Sales and service
 	"lead.create", "lead.list", "lead.update",

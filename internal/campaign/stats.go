@@ -1,82 +1,27 @@
 package campaign
 
-import "math"
+import "kehu/internal/lift"
 
-// Z95 is the standard normal quantile of a two-sided 95% interval.
-const Z95 = 1.959963984540054
-
-// Wilson returns the Wilson score interval of x successes in n trials at
-// quantile z (Wilson 1927); (0, 0) without trials.
-func Wilson(x, n int64, z float64) (lo, hi float64) {
-	if n <= 0 {
-		return 0, 0
-	}
-	p, nf := float64(x)/float64(n), float64(n)
-	z2 := z * z
-	centre := (2*nf*p + z2) / (2 * (nf + z2))
-	half := z * math.Sqrt(z2+4*nf*p*(1-p)) / (2 * (nf + z2))
-	return math.Max(0, centre-half), math.Min(1, centre+half)
-}
+// The interval arithmetic lives in internal/lift, shared with journeys;
+// these names keep the campaign package's vocabulary.
+const (
+	// Z95 is the standard normal quantile of a two-sided 95% interval.
+	Z95 = lift.Z95
+	// MethodNewcombe names the interval of DifferenceCI.
+	MethodNewcombe = lift.MethodNewcombe
+)
 
 // Lift is the difference of two conversion rates with its interval.
-type Lift struct {
-	// Difference is treatment rate − control rate.
-	Difference float64 `json:"difference"`
-	Low        float64 `json:"ci_low"`
-	High       float64 `json:"ci_high"`
-	// Method names how the interval was computed.
-	Method string `json:"method"`
-	// Defined is false when a group is empty (no interval exists).
-	Defined bool `json:"defined"`
-}
+type Lift = lift.Lift
 
-// MethodNewcombe names the interval of DifferenceCI.
-const MethodNewcombe = "newcombe_hybrid_score_95"
+// Wilson returns the Wilson score interval of x successes in n trials.
+func Wilson(x, n int64, z float64) (lo, hi float64) { return lift.Wilson(x, n, z) }
 
-// DifferenceCI is the 95% interval of p1 − p2 for two independent
-// proportions x1/n1 and x2/n2 by Newcombe's hybrid score method (Newcombe
-// 1998, method 10): with d = p1 − p2 and the Wilson score intervals
-// (l1, u1) and (l2, u2) of each proportion,
-//
-//	low  = d − √((p1−l1)² + (u2−p2)²)
-//	high = d + √((u1−p1)² + (p2−l2)²)
-//
-// It keeps its coverage near 95% for small groups and rates near 0 — a
-// control group of a few hundred with a 1% conversion rate — where the Wald
-// interval d ± z·√(p1q1/n1 + p2q2/n2) is too narrow.
-func DifferenceCI(x1, n1, x2, n2 int64) Lift {
-	out := Lift{Method: MethodNewcombe}
-	if n1 <= 0 || n2 <= 0 {
-		return out
-	}
-	p1, p2 := float64(x1)/float64(n1), float64(x2)/float64(n2)
-	l1, u1 := Wilson(x1, n1, Z95)
-	l2, u2 := Wilson(x2, n2, Z95)
-	d := p1 - p2
-	out.Difference, out.Defined = d, true
-	out.Low = d - math.Sqrt((p1-l1)*(p1-l1)+(u2-p2)*(u2-p2))
-	out.High = d + math.Sqrt((u1-p1)*(u1-p1)+(p2-l2)*(p2-l2))
-	return out
-}
+// DifferenceCI is the 95% Newcombe hybrid score interval of p1 − p2.
+func DifferenceCI(x1, n1, x2, n2 int64) Lift { return lift.DifferenceCI(x1, n1, x2, n2) }
 
-// WaldCI is the simple asymptotic interval d ± z·√(p1q1/n1 + p2q2/n2),
-// kept for comparison in tests and the documentation.
-func WaldCI(x1, n1, x2, n2 int64) (lo, hi float64) {
-	if n1 <= 0 || n2 <= 0 {
-		return 0, 0
-	}
-	p1, p2 := float64(x1)/float64(n1), float64(x2)/float64(n2)
-	se := math.Sqrt(p1*(1-p1)/float64(n1) + p2*(1-p2)/float64(n2))
-	return p1 - p2 - Z95*se, p1 - p2 + Z95*se
-}
-
-// rate is x/n, 0 without n.
-func rate(x, n int64) float64 {
-	if n <= 0 {
-		return 0
-	}
-	return float64(x) / float64(n)
-}
+// WaldCI is the simple asymptotic interval, kept for comparison.
+func WaldCI(x1, n1, x2, n2 int64) (lo, hi float64) { return lift.WaldCI(x1, n1, x2, n2) }
 
 // RunCounts are the raw counts of one run, as the store reads them.
 type RunCounts struct {
@@ -156,32 +101,23 @@ func (n *Numbers) add(r RunCounts) {
 	n.ConvertedControl += r.ConvertedControl
 }
 
-// finish computes the rates, lift and economics from the counts.
+// finish computes the rates, lift and economics from the counts
+// (lift.Compute): the contacts paid for are the messages that reached a
+// gateway, or the tasks of a task channel.
 func (n *Numbers) finish(c Campaign) {
 	if n.Suppressed == nil {
 		n.Suppressed = map[string]int64{}
 	}
-	n.RateTreatment = rate(n.ConvertedTreatment, n.Treatment)
-	n.RateControl = rate(n.ConvertedControl, n.Control)
-	n.Lift = DifferenceCI(n.ConvertedTreatment, n.Treatment, n.ConvertedControl, n.Control)
 	contacts := n.Sent
 	if !IsMessage(c.Channel) {
 		contacts = n.Tasks
 	}
-	n.Cost = contacts * c.CostPerMessage
-	n.Value = n.ConvertedTreatment * c.ValuePerConversion
-	n.ROIBasis = "attributed"
-	gain := float64(n.Value)
-	if n.Lift.Defined {
-		n.ROIBasis = "incremental"
-		n.Incremental = n.Lift.Difference * float64(n.Treatment)
-		n.IncrementalValue = int64(math.Round(n.Incremental * float64(c.ValuePerConversion)))
-		gain = float64(n.IncrementalValue)
-	}
-	if n.Cost > 0 {
-		roi := (gain - float64(n.Cost)) / float64(n.Cost)
-		n.ROI = &roi
-	}
+	e := lift.Compute(lift.Groups{Treatment: n.Treatment, Control: n.Control, ConvertedTreatment: n.ConvertedTreatment,
+		ConvertedControl: n.ConvertedControl}, lift.Economics{Contacts: contacts, CostPer: c.CostPerMessage,
+		ValuePer: c.ValuePerConversion})
+	n.RateTreatment, n.RateControl, n.Lift = e.RateTreatment, e.RateControl, e.Lift
+	n.Cost, n.Value, n.Incremental, n.IncrementalValue = e.Cost, e.Value, e.Incremental, e.IncrementalValue
+	n.ROI, n.ROIBasis = e.ROI, e.ROIBasis
 }
 
 // RunResult is one run's results.

@@ -83,6 +83,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Tasks: b.TaskService(), Leads: b.LeadService(),
 		CampaignReports: b.CampaignReportService(t),
 		Journeys:        b.JourneyService(),
+		JourneyReports:  b.JourneyReportService(t),
 		Campaigns:       b.CampaignService(0, b.TaskService()),
 	})
 	e.handler = httpapi.Middleware(api, logger, e.metrics)

@@ -22,6 +22,7 @@ import (
 	"kehu/internal/ingest"
 	"kehu/internal/interaction"
 	"kehu/internal/journey"
+	jreport "kehu/internal/journey/report"
 	"kehu/internal/kehu"
 	"kehu/internal/level"
 	"kehu/internal/msgtemplate"
@@ -94,6 +95,9 @@ type Deps struct {
 	// Journeys serves event-triggered journeys (docs/JOURNEYS.md); nil
 	// answers 404 on their routes.
 	Journeys *journey.Service
+	// JourneyReports exports journey results as a workbook
+	// (docs/JOURNEYS.md); nil answers 404 there.
+	JourneyReports *jreport.Service
 	// Policy is the contact policy and Suitability the suitability rule
 	// (docs/POLICY.md); nil answers 404 on their routes.
 	Policy      *policy.Service

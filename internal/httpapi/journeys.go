@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
 
+	"kehu/internal/i18n"
 	"kehu/internal/journey"
 	"kehu/internal/kehu"
 )
@@ -149,5 +151,74 @@ func (a *api) journeyFirings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) journeyResults(w http.ResponseWriter, r *http.Request) error {
-	return a.journeyCall(w, r, func(id int64) (any, error) { return a.d.Journeys.Results(r.Context(), id) })
+	return a.journeyCall(w, r, func(id int64) (any, error) {
+		p, err := periodOf(r)
+		if err != nil {
+			return nil, err
+		}
+		_, res, err := a.d.Journeys.ResultsIn(r.Context(), id, p)
+		return res, err
+	})
+}
+
+// periodOf reads the optional from and to days of a results request; a
+// malformed day is a 400 naming it (to before from is the service's 422).
+func periodOf(r *http.Request) (journey.Period, error) {
+	var p journey.Period
+	var issues []FieldIssue
+	for _, f := range []struct {
+		name string
+		d    *kehu.Date
+	}{{"from", &p.From}, {"to", &p.To}} {
+		s := r.URL.Query().Get(f.name)
+		if s == "" {
+			continue
+		}
+		d, err := kehu.ParseDate(s)
+		if err != nil {
+			issues = append(issues, FieldIssue{f.name, "must be a date YYYY-MM-DD"})
+			continue
+		}
+		*f.d = d
+	}
+	if len(issues) > 0 {
+		return p, badBody("a query parameter is invalid", issues...)
+	}
+	return p, nil
+}
+
+// journeyResultsXLSX answers the results workbook over the period, in
+// English for ?lang=en or an English Accept-Language, else in Chinese.
+// The workbook is built in memory first, so a refusal is still a problem
+// document.
+func (a *api) journeyResultsXLSX(w http.ResponseWriter, r *http.Request) error {
+	if err := a.journeysEnabled(); err != nil {
+		return err
+	}
+	if a.d.JourneyReports == nil {
+		return newProblem(http.StatusNotFound, ProblemNotFound, "journey results are not enabled on this server")
+	}
+	id, err := pathIDOf(r, "journey")
+	if err != nil {
+		return err
+	}
+	p, err := periodOf(r)
+	if err != nil {
+		return err
+	}
+	lang := i18n.Chinese
+	if l := r.URL.Query().Get("lang"); l == i18n.English || (l == "" && isEnglish(r.Header.Get("Accept-Language"))) {
+		lang = i18n.English
+	}
+	var buf bytes.Buffer
+	if _, err := a.d.JourneyReports.Export(r.Context(), id, p, lang, &buf); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", XLSXType)
+	h.Set("Content-Disposition", `attachment; filename="journey-`+strconv.FormatInt(id, 10)+`-results.xlsx"`)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(buf.Bytes())
+	return err
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
+	"kehu/internal/httpapi"
 	"kehu/internal/journey"
 	"kehu/internal/msgtemplate"
 	"kehu/internal/privacy"
@@ -72,8 +76,52 @@ func TestJourneysAPI(t *testing.T) {
 		}
 		var res journey.Results
 		e.expect(call{method: "GET", path: path + "/results", token: mk.token}, 200).decode(t, &res)
-		if res.Fired != 1 || len(res.Actions) != 1 || res.Actions[0].Outcome != "queued" || res.Actions[0].Count != 1 {
+		if res.Fired != 1 || len(res.Actions) != 1 || res.Actions[0].Outcome != "queued" || res.Actions[0].Count != 1 ||
+			res.FiredTreatment != 1 || res.Treatment != 1 || res.Queued != 1 || res.Lift.Defined || res.ConversionDays != 30 {
 			t.Fatalf("results %+v", res)
+		}
+		// The period is of Asia/Shanghai days: the firing's day holds it.
+		day := fs[0].FiredOn.String()
+		e.expect(call{method: "GET", path: path + "/results?from=" + day + "&to=" + day, token: mk.token}, 200).decode(t, &res)
+		if res.Fired != 1 || res.From.String() != day {
+			t.Fatalf("results of %s: %+v", day, res)
+		}
+		// The workbook: the results and the firing, a1's name masked for
+		// marketing; rm_b's holds no firing; each export is audited.
+		r = e.expect(call{method: "GET", path: path + "/results.xlsx?lang=en", token: mk.token}, 200)
+		if ct, cd := r.Header().Get("Content-Type"), r.Header().Get("Content-Disposition"); ct != httpapi.XLSXType ||
+			!strings.Contains(cd, fmt.Sprintf("journey-%d-results.xlsx", j.ID)) {
+			t.Errorf("headers %q %q", ct, cd)
+		}
+		book, err := excelize.OpenReader(bytes.NewReader(r.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer book.Close()
+		if v, _ := book.GetCellValue("Results", "B1"); v != "大额入账关怀" {
+			t.Errorf("journey name cell %q", v)
+		}
+		if v, _ := book.GetCellValue("Firings", "C2"); v != fmt.Sprint(a1) {
+			t.Errorf("firing row customer %q", v)
+		}
+		if v, _ := book.GetCellValue("Firings", "D2"); v == "" || v == b.Customers["a1"].Name {
+			t.Errorf("a1's name %q in the marketing workbook", v)
+		}
+		r = e.expect(call{method: "GET", path: path + "/results.xlsx", token: rmB.token}, 200)
+		if other, err := excelize.OpenReader(bytes.NewReader(r.Body.Bytes())); err != nil {
+			t.Fatal(err)
+		} else {
+			if rows, _ := other.GetRows("触发记录"); len(rows) != 1 {
+				t.Errorf("rm_b's workbook lists %d firings", len(rows)-1)
+			}
+			other.Close()
+		}
+		var exports int
+		if err := b.DB.InTx(context.Background(), func(tx *sql.Tx) error {
+			return tx.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'journey.export' AND object = $1`,
+				fmt.Sprintf("journey:%d", j.ID)).Scan(&exports)
+		}); err != nil || exports != 2 {
+			t.Errorf("%d journey.export records (%v)", exports, err)
 		}
 		var queued int
 		if err := b.DB.InTx(context.Background(), func(tx *sql.Tx) error {
@@ -165,6 +213,20 @@ func walkJourneys(t *testing.T, e *env) {
 		e.expect(call{method: "GET", path: list + "/999999" + p, token: rm.token}, 404)
 	}
 	e.expect(call{method: "GET", path: one + "/firings?cursor=nope", token: rm.token}, 400)
+	e.expect(call{method: "GET", path: one + "/results?from=2026-02-30", token: rm.token}, 400)
+	e.expect(call{method: "GET", path: one + "/results?from=2026-03-02&to=2026-03-01", token: rm.token}, 422)
+	xlsx := one + "/results.xlsx"
+	r = e.expect(call{method: "GET", path: xlsx + "?lang=en&from=2026-03-01", token: rm.token}, 200)
+	if f, err := excelize.OpenReader(bytes.NewReader(r.Body.Bytes())); err != nil {
+		t.Errorf("the journey workbook does not open: %v", err)
+	} else {
+		f.Close()
+	}
+	e.expect(call{method: "GET", path: xlsx + "?to=soon", token: rm.token}, 400)
+	e.expect(call{method: "GET", path: xlsx}, 401)
+	e.expect(call{method: "GET", path: xlsx, token: integ.token}, 403)
+	e.expect(call{method: "GET", path: list + "/999999/results.xlsx", token: rm.token}, 404)
+	e.expect(call{method: "GET", path: xlsx + "?from=2026-03-02&to=2026-03-01", token: rm.token}, 422)
 	if e.do(call{method: "GET", path: one, token: rm.token}).Code != http.StatusOK {
 		t.Error("journey unreadable after the walk")
 	}

@@ -6,7 +6,9 @@ import "kehu/internal/access"
 // definitions and results needs customer.read (they name no customer);
 // creating, changing, pausing and resuming needs marketing.write, each
 // audited; firings name customers, so a page holds only those in the
-// caller's scope, with one audit record.
+// caller's scope, with one audit record. The results workbook lists those
+// firings in bulk (names masked, the caller's scope only) with one
+// journey.export record.
 func journeyRoutes() []route {
 	return []route{
 		{"GET /api/v1/journeys", signedIn, access.CustomerRead, (*api).listJourneys},
@@ -18,5 +20,6 @@ func journeyRoutes() []route {
 		{"GET /api/v1/journeys/{id}/versions", signedIn, access.CustomerRead, (*api).journeyVersions},
 		{"GET /api/v1/journeys/{id}/firings", signedIn, access.CustomerRead, (*api).journeyFirings},
 		{"GET /api/v1/journeys/{id}/results", signedIn, access.CustomerRead, (*api).journeyResults},
+		{"GET /api/v1/journeys/{id}/results.xlsx", signedIn, access.CustomerRead, (*api).journeyResultsXLSX},
 	}
 }

@@ -26,11 +26,22 @@ func (e *Engine) fire(ctx context.Context, c candidate, now time.Time) (Firing, 
 			return Firing{}, false, nil
 		}
 	}
-	f := Firing{JourneyID: c.j.ID, Version: c.j.Version, CustomerID: c.customerID, Ref: c.ref,
-		OccurredAt: c.at.UTC(), FiredAt: now}
+	f := e.newFiring(c, now)
+	if InControl(c.j.ID, c.customerID, d.ControlPct) {
+		f.Group = Control
+	}
 	inserted, err := e.d.Store.InsertFiring(ctx, &f)
 	if err != nil || !inserted {
 		return Firing{}, false, err
+	}
+	if f.Group == Control {
+		// Held out: the firing counts (and the re-entry rule holds), but
+		// nothing is sent, assigned or tagged, so the control group's
+		// conversions show what would have happened without the journey.
+		for _, a := range d.Actions {
+			f.Outcomes = append(f.Outcomes, ActionOutcome{Kind: a.Kind, Outcome: OutControl})
+		}
+		return f, true, e.d.Store.SaveOutcomes(ctx, f)
 	}
 	for i, a := range d.Actions {
 		o, err := e.act(ctx, c, f, i, a, now)
@@ -40,6 +51,12 @@ func (e *Engine) fire(ctx context.Context, c candidate, now time.Time) (Firing, 
 		f.Outcomes = append(f.Outcomes, o)
 	}
 	return f, true, e.d.Store.SaveOutcomes(ctx, f)
+}
+
+// newFiring is c's firing at now, in the treatment group.
+func (e *Engine) newFiring(c candidate, now time.Time) Firing {
+	return Firing{JourneyID: c.j.ID, Version: c.j.Version, CustomerID: c.customerID, Ref: c.ref, Group: Treatment,
+		OccurredAt: c.at.UTC(), FiredAt: now, FiredOn: kehu.DateOf(now.In(e.loc))}
 }
 
 // refused reports whether err says the action cannot be done (a deleted

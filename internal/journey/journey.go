@@ -14,6 +14,8 @@ package journey
 import (
 	"encoding/json"
 	"time"
+
+	"kehu/internal/kehu"
 )
 
 // Triggers.
@@ -65,6 +67,9 @@ const (
 	OutLeadCreated = "lead_created"
 	OutTagged      = "tagged"
 	OutFailed      = "failed"
+	// OutControl: the customer is in the journey's control group; the
+	// action was not run.
+	OutControl = "control"
 )
 
 // Conditions are the thresholds of a trigger; each trigger reads its own.
@@ -130,6 +135,30 @@ type Definition struct {
 	ReentryDays int `json:"reentry_days"`
 	// ProductID is the product a conversion counts (a later holding of it).
 	ProductID int64 `json:"product_id,omitempty"`
+	// ControlPct holds this percentage (0–50) of the customers out: a
+	// firing for a customer of the control group (lift.InControl over the
+	// journey's seed and the customer id, so the same customer is always in
+	// the same group) is recorded with outcome control and runs no action,
+	// so the results can compare the two groups' conversions.
+	ControlPct int `json:"control_pct,omitempty"`
+	// ConversionDays is the window after a firing in which a holding or
+	// account of ProductID counts as a conversion (0: DefaultConversionDays).
+	ConversionDays int `json:"conversion_days,omitempty"`
+	// CostPerMessage and ValuePerConversion (fen) give the results a cost,
+	// a value and a return on investment.
+	CostPerMessage     int64 `json:"cost_per_message,omitempty"`
+	ValuePerConversion int64 `json:"value_per_conversion,omitempty"`
+}
+
+// DefaultConversionDays is the conversion window of a definition naming none.
+const DefaultConversionDays = 30
+
+// Window returns the conversion window in days.
+func (d Definition) Window() int {
+	if d.ConversionDays <= 0 {
+		return DefaultConversionDays
+	}
+	return d.ConversionDays
 }
 
 // JSON returns the stored form of d.
@@ -174,31 +203,18 @@ type ActionOutcome struct {
 
 // Firing is one journey acting for one customer on one trigger event.
 type Firing struct {
-	ID         int64           `json:"id"`
-	JourneyID  int64           `json:"journey_id"`
-	Version    int             `json:"version"`
-	CustomerID int64           `json:"customer_id"`
-	Ref        string          `json:"ref"`
-	OccurredAt time.Time       `json:"occurred_at"`
-	FiredAt    time.Time       `json:"fired_at"`
-	Outcomes   []ActionOutcome `json:"outcomes"`
-}
-
-// Count is the number of actions of one kind with one outcome and reason.
-type Count struct {
-	Kind    string `json:"kind"`
-	Outcome string `json:"outcome"`
-	Reason  string `json:"reason,omitempty"`
-	Count   int64  `json:"count"`
-}
-
-// Results are a journey's counts.
-type Results struct {
-	JourneyID int64   `json:"journey_id"`
-	Fired     int64   `json:"fired"`
-	Customers int64   `json:"customers"`
-	Actions   []Count `json:"actions"`
-	// Converted counts fired customers who acquired the journey's product
-	// after their first firing (null without a product).
-	Converted *int64 `json:"converted"`
+	ID         int64  `json:"id"`
+	JourneyID  int64  `json:"journey_id"`
+	Version    int    `json:"version"`
+	CustomerID int64  `json:"customer_id"`
+	Ref        string `json:"ref"`
+	// Group is treatment, or control when the customer was held out and no
+	// action ran.
+	Group      string    `json:"group"`
+	OccurredAt time.Time `json:"occurred_at"`
+	FiredAt    time.Time `json:"fired_at"`
+	// FiredOn is the Asia/Shanghai day of FiredAt: the first day of the
+	// conversion window and the day the results' period filters on.
+	FiredOn  kehu.Date       `json:"fired_on"`
+	Outcomes []ActionOutcome `json:"outcomes"`
 }

@@ -369,6 +369,12 @@ func TestValidation(t *testing.T) {
 				"definition.conditions.inactive_days"},
 			{`{"trigger":"salary","bogus":1,"actions":[{"kind":"tag","tag_id":1}]}`, "definition"},
 			{`{"trigger":"salary","segment_id":77,"actions":[{"kind":"tag","tag_id":1}]}`, "definition.segment_id"},
+			{`{"trigger":"salary","control_pct":51,"actions":[{"kind":"tag","tag_id":1}]}`, "definition.control_pct"},
+			{`{"trigger":"salary","control_pct":-1,"actions":[{"kind":"tag","tag_id":1}]}`, "definition.control_pct"},
+			{`{"trigger":"salary","conversion_days":366,"actions":[{"kind":"tag","tag_id":1}]}`, "definition.conversion_days"},
+			{`{"trigger":"salary","cost_per_message":-5,"actions":[{"kind":"tag","tag_id":1}]}`, "definition.cost_per_message"},
+			{`{"trigger":"salary","value_per_conversion":-5,"actions":[{"kind":"tag","tag_id":1}]}`,
+				"definition.value_per_conversion"},
 		}
 		for _, c := range cases {
 			_, err := r.svc.Create(r.b.As("hq_marketing"), journey.Input{Name: "x", Definition: json.RawMessage(c.def)})

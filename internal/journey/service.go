@@ -31,6 +31,7 @@ type Service struct {
 	clock     kehu.Clock
 	audit     audit.Recorder
 	tx        kehu.Transactor
+	loc       *time.Location // the bank's days (Asia/Shanghai)
 }
 
 // ServiceDeps are the collaborators of a Service.
@@ -51,7 +52,8 @@ func NewService(d ServiceDeps) *Service {
 	if d.Clock == nil {
 		d.Clock = kehu.SystemClock{}
 	}
-	return &Service{store: d.Store, refs: d.Refs, customers: d.Customers, clock: d.Clock, audit: d.Audit, tx: d.Tx}
+	return &Service{store: d.Store, refs: d.Refs, customers: d.Customers, clock: d.Clock, audit: d.Audit, tx: d.Tx,
+		loc: kehu.LoadShanghai()}
 }
 
 func object(id int64) string { return "journey:" + strconv.FormatInt(id, 10) }
@@ -234,12 +236,41 @@ func (s *Service) Firings(ctx context.Context, id int64, before int64, limit int
 	return fs, err
 }
 
-// Results counts a journey's firings and actions (customer.read: counts
-// name no customer).
+// Results are a journey's results over all its firings (customer.read:
+// counts name no customer).
 func (s *Service) Results(ctx context.Context, id int64) (Results, error) {
+	_, res, err := s.ResultsIn(ctx, id, Period{})
+	return res, err
+}
+
+// ResultsIn returns the journey and its results over the firings of period
+// p (customer.read): firings and customers per group, actions by outcome,
+// suppressions by reason, the outbox's delivery of its messages,
+// conversions, the lift against the control group with its interval, cost,
+// value and ROI.
+func (s *Service) ResultsIn(ctx context.Context, id int64, p Period) (Journey, Results, error) {
+	if !p.From.IsZero() && !p.To.IsZero() && p.To.Time().Before(p.From.Time()) {
+		return Journey{}, Results{}, fieldErr("to", "must not be before from")
+	}
 	j, err := s.Get(ctx, id)
 	if err != nil {
-		return Results{}, err
+		return j, Results{}, err
 	}
-	return s.store.Results(ctx, id, j.Definition.ProductID)
+	q := ResultsQuery{JourneyID: id, ProductID: j.Definition.ProductID, ConversionDays: j.Definition.Window(), Period: p}
+	if !p.From.IsZero() {
+		q.FromAt = dayStart(p.From, s.loc)
+	}
+	if !p.To.IsZero() {
+		q.ToAt = dayStart(kehu.DateOf(p.To.Time().AddDate(0, 0, 1)), s.loc)
+	}
+	c, err := s.store.ResultCounts(ctx, q)
+	if err != nil {
+		return j, Results{}, err
+	}
+	return j, Compute(j, p, c), nil
+}
+
+// dayStart is the instant (UTC) a day begins in loc.
+func dayStart(d kehu.Date, loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc).UTC()
 }

@@ -92,9 +92,9 @@ type Store interface {
 	SetStatus(ctx context.Context, id int64, status string, by int64, at time.Time) error
 	Versions(ctx context.Context, id int64) ([]Version, error)
 	ListFirings(ctx context.Context, f FiringFilter) ([]Firing, error)
-	// Results counts a journey's firings and actions; productID > 0 adds
-	// conversions (a holding of it acquired on or after the first firing).
-	Results(ctx context.Context, id, productID int64) (Results, error)
+	// ResultCounts counts a journey's firings, actions, messages and
+	// conversions (ResultsQuery says which).
+	ResultCounts(ctx context.Context, q ResultsQuery) (Counts, error)
 
 	// Cursor returns a source's position, false when none is stored.
 	Cursor(ctx context.Context, source string) (int64, bool, error)

@@ -20,6 +20,8 @@ const (
 	MaxWindowDays  = 90
 	MaxDaysAhead   = 60
 	MaxSuggested   = 8
+	// MaxConversionDays bounds the conversion window (as campaigns').
+	MaxConversionDays = 365
 )
 
 // TaskKinds a journey may create (the kinds of internal/task a journey uses).
@@ -145,6 +147,19 @@ func (d *Definition) check(ctx context.Context, refs Refs) error {
 	}
 	if d.ReentryDays < 0 || d.ReentryDays > MaxReentryDays {
 		v.Add(p+"reentry_days", fmt.Sprintf("must be between 0 and %d", MaxReentryDays))
+	}
+	if d.ControlPct < 0 || d.ControlPct > MaxControlPct {
+		v.Add(p+"control_pct", fmt.Sprintf("must be a percentage between 0 and %d", MaxControlPct))
+	}
+	if d.ConversionDays < 0 || d.ConversionDays > MaxConversionDays {
+		v.Add(p+"conversion_days", fmt.Sprintf("must be between 0 (the default, %d) and %d days", DefaultConversionDays,
+			MaxConversionDays))
+	}
+	if d.CostPerMessage < 0 {
+		v.Add(p+"cost_per_message", "must not be negative")
+	}
+	if d.ValuePerConversion < 0 {
+		v.Add(p+"value_per_conversion", "must not be negative")
 	}
 	if d.SegmentID != 0 {
 		if ok, err := refs.SegmentExists(ctx, d.SegmentID); err != nil {

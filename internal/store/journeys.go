@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kehu/internal/journey"
+	"kehu/internal/policy"
 )
 
 // JourneyStore implements journey.Store and journey.Refs.
@@ -136,13 +137,13 @@ func (s *JourneyStore) ListFirings(ctx context.Context, f journey.FiringFilter) 
 	w.args = append(w.args, f.Limit)
 	out := []journey.Firing{}
 	err := queryEach(ctx, s.db.reader(ctx), "list journey firings", `SELECT f.id, f.journey_id, f.version,
-		f.customer_id, f.ref, f.occurred_at, f.fired_at, f.outcomes
+		f.customer_id, f.ref, f.grp, f.occurred_at, f.fired_at, f.fired_on, f.outcomes
 		FROM journey_firings f JOIN customers c ON c.id = f.customer_id`+w.sql()+`
 		ORDER BY f.id DESC LIMIT $`+strconv.Itoa(len(w.args)), w.args, func(r *sql.Rows) error {
 		var x journey.Firing
 		var outcomes string
-		if err := r.Scan(&x.ID, &x.JourneyID, &x.Version, &x.CustomerID, &x.Ref, &x.OccurredAt, &x.FiredAt,
-			&outcomes); err != nil {
+		if err := r.Scan(&x.ID, &x.JourneyID, &x.Version, &x.CustomerID, &x.Ref, &x.Group, &x.OccurredAt, &x.FiredAt,
+			&x.FiredOn, &outcomes); err != nil {
 			return err
 		}
 		x.OccurredAt, x.FiredAt = x.OccurredAt.UTC(), x.FiredAt.UTC()
@@ -160,47 +161,115 @@ func (s *JourneyStore) ListFirings(ctx context.Context, f journey.FiringFilter) 
 	return out, err
 }
 
-// Results counts a journey's firings, its actions by outcome and reason,
-// and, with a product, the fired customers holding it acquired on or after
-// the day of their first firing.
-func (s *JourneyStore) Results(ctx context.Context, id, productID int64) (journey.Results, error) {
-	r := journey.Results{JourneyID: id, Actions: []journey.Count{}}
-	q := s.db.reader(ctx)
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT customer_id) FROM journey_firings
-		WHERE journey_id = $1`, id).Scan(&r.Fired, &r.Customers); err != nil {
-		return r, fmt.Errorf("journey %d firings: %w", id, err)
+// ResultCounts implements journey.Store: five grouped reads over the
+// journey's firings of the period (journey_firings_day), their actions,
+// its messages in the outbox (outbox_messages_source) and, with a product,
+// the customers of each group who acquired it within the window of one of
+// their firings.
+func (s *JourneyStore) ResultCounts(ctx context.Context, q journey.ResultsQuery) (journey.Counts, error) {
+	c := journey.Counts{Actions: []journey.Count{}}
+	r := s.db.reader(ctx)
+	firings := func() *where {
+		w := &where{}
+		w.add("f.journey_id = ?", q.JourneyID)
+		if !q.From.IsZero() {
+			w.add("f.fired_on >= ?", q.From)
+		}
+		if !q.To.IsZero() {
+			w.add("f.fired_on <= ?", q.To)
+		}
+		return w
 	}
-	err := queryEach(ctx, q, "journey actions", `SELECT kind, outcome, reason, COUNT(*) FROM journey_actions
-		WHERE journey_id = $1 GROUP BY kind, outcome, reason ORDER BY kind, outcome, reason`, []any{id},
-		func(rows *sql.Rows) error {
-			var c journey.Count
-			if err := rows.Scan(&c.Kind, &c.Outcome, &c.Reason, &c.Count); err != nil {
-				return err
-			}
-			r.Actions = append(r.Actions, c)
-			return nil
-		})
-	if err != nil || productID == 0 {
-		return r, err
-	}
-	var n int64
-	err = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT customer_id, MIN(fired_at) AS first
-		FROM journey_firings WHERE journey_id = $1 GROUP BY customer_id) f
-		WHERE EXISTS (SELECT 1 FROM holdings h WHERE h.customer_id = f.customer_id AND h.product_id = $2
-			AND h.acquired_on >= `+s.db.dialect.dateOf("f.first")+`)
-		   OR EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = f.customer_id AND a.product_id = $2
-			AND a.opened_on >= `+s.db.dialect.dateOf("f.first")+`)`, id, productID).Scan(&n)
+	w := firings()
+	err := queryEach(ctx, r, "journey groups", `SELECT f.grp, COUNT(*), COUNT(DISTINCT f.customer_id)
+		FROM journey_firings f`+w.sql()+` GROUP BY f.grp`, w.args, func(rows *sql.Rows) error {
+		var grp string
+		var n, customers int64
+		if err := rows.Scan(&grp, &n, &customers); err != nil {
+			return err
+		}
+		if grp == journey.Control {
+			c.FiredControl, c.Control = n, customers
+		} else {
+			c.FiredTreatment, c.Treatment = n, customers
+		}
+		return nil
+	})
 	if err != nil {
-		return r, fmt.Errorf("journey %d conversions: %w", id, err)
+		return c, err
 	}
-	r.Converted = &n
-	return r, nil
+	if err := r.QueryRowContext(ctx, `SELECT COUNT(DISTINCT f.customer_id) FROM journey_firings f`+w.sql(),
+		w.args...).Scan(&c.Customers); err != nil {
+		return c, fmt.Errorf("journey %d customers: %w", q.JourneyID, err)
+	}
+	// Actions: without a period the journey's own index answers alone.
+	actions := `SELECT a.kind, a.outcome, a.reason, COUNT(*) FROM journey_actions a WHERE a.journey_id = $1`
+	args := []any{q.JourneyID}
+	if !q.From.IsZero() || !q.To.IsZero() {
+		actions = `SELECT a.kind, a.outcome, a.reason, COUNT(*) FROM journey_firings f
+			JOIN journey_actions a ON a.firing_id = f.id` + w.sql()
+		args = w.args
+	}
+	err = queryEach(ctx, r, "journey actions", actions+` GROUP BY a.kind, a.outcome, a.reason
+		ORDER BY a.kind, a.outcome, a.reason`, args, func(rows *sql.Rows) error {
+		var n journey.Count
+		if err := rows.Scan(&n.Kind, &n.Outcome, &n.Reason, &n.Count); err != nil {
+			return err
+		}
+		c.Actions = append(c.Actions, n)
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	var m where
+	m.add("o.source_kind = ?", policy.SourceJourney)
+	m.add("o.source_id = ?", q.JourneyID)
+	if !q.FromAt.IsZero() {
+		m.add("o.created_at >= ?", q.FromAt.UTC())
+	}
+	if !q.ToAt.IsZero() {
+		m.add("o.created_at < ?", q.ToAt.UTC())
+	}
+	err = r.QueryRowContext(ctx, `SELECT COUNT(o.sent_at), COUNT(o.delivered_at), COUNT(o.opened_at), COUNT(o.clicked_at),
+		COALESCE(SUM(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END), 0) FROM outbox_messages o`+m.sql(), m.args...).
+		Scan(&c.Sent, &c.Delivered, &c.Opened, &c.Clicked, &c.Failed)
+	if err != nil {
+		return c, fmt.Errorf("journey %d messages: %w", q.JourneyID, err)
+	}
+	if q.ProductID == 0 {
+		return c, nil
+	}
+	w = firings()
+	w.args = append(w.args, q.ProductID, q.ConversionDays)
+	product, days := "$"+strconv.Itoa(len(w.args)-1), "$"+strconv.Itoa(len(w.args))
+	end := s.db.dialect.addDays("f.fired_on", days)
+	err = queryEach(ctx, r, "journey conversions", `SELECT f.grp, COUNT(DISTINCT f.customer_id) FROM journey_firings f`+
+		w.sql()+` AND (
+			EXISTS (SELECT 1 FROM holdings h WHERE h.customer_id = f.customer_id AND h.product_id = `+product+`
+				AND h.acquired_on >= f.fired_on AND h.acquired_on < `+end+`)
+			OR EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = f.customer_id AND a.product_id = `+product+`
+				AND a.opened_on >= f.fired_on AND a.opened_on < `+end+`))
+		GROUP BY f.grp`, w.args, func(rows *sql.Rows) error {
+		var grp string
+		var n int64
+		if err := rows.Scan(&grp, &n); err != nil {
+			return err
+		}
+		if grp == journey.Control {
+			c.ConvertedControl = n
+		} else {
+			c.ConvertedTreatment = n
+		}
+		return nil
+	})
+	return c, err
 }
 
-// dateOf is the SQL date (UTC) of a timestamp column.
-func (d Dialect) dateOf(col string) string {
+// addDays is the SQL date days (a parameter) after the date column col.
+func (d Dialect) addDays(col, days string) string {
 	if d.IsPostgres() {
-		return "(" + col + " AT TIME ZONE 'UTC')::date"
+		return "(" + col + " + " + days + "::integer)"
 	}
-	return "substr(" + col + ", 1, 10)"
+	return "date(" + col + ", '+' || " + days + " || ' days')"
 }

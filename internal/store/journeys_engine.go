@@ -223,10 +223,13 @@ func (s *JourneyStore) LastFiring(ctx context.Context, journeyID, customerID int
 
 // InsertFiring stores a firing unless its (journey, customer, ref) is.
 func (s *JourneyStore) InsertFiring(ctx context.Context, f *journey.Firing) (bool, error) {
+	if f.Group == "" {
+		f.Group = journey.Treatment
+	}
 	err := s.db.writer(ctx).QueryRowContext(ctx, `INSERT INTO journey_firings (journey_id, version, customer_id, ref,
-		occurred_at, fired_at) VALUES ($1, $2, $3, $4, $5, $6)
+		grp, occurred_at, fired_at, fired_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (journey_id, customer_id, ref) DO NOTHING RETURNING id`, f.JourneyID, f.Version, f.CustomerID,
-		f.Ref, f.OccurredAt.UTC(), f.FiredAt.UTC()).Scan(&f.ID)
+		f.Ref, f.Group, f.OccurredAt.UTC(), f.FiredAt.UTC(), f.FiredOn).Scan(&f.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -138,6 +138,35 @@ func TestBrowserJourneyFiresOnLiveEvent(t *testing.T) {
 	if !strings.Contains(data, `"amount":15000000`) {
 		t.Errorf("message data %s", data)
 	}
+
+	// 旅程效果: from the journey's page to the charts of its results.
+	do("open the journey's results", chromedp.Click(css("#journey-results-link")),
+		chromedp.WaitVisible(css("#funnel-chart")), chromedp.WaitVisible(css("#conversion-chart")))
+	shot("journeys-3-results")
+	// SVG text has no innerText: read textContent.
+	svgText := func(sel string) string {
+		got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`(document.querySelector(`+"`"+sel+"`"+`) || {}).textContent || ""`))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return strings.TrimSpace(got)
+	}
+	if got := svgText(`#funnel-chart g[data-stage="fired"] text.value`); got != "1 · 100.0%" {
+		t.Errorf("funnel fired %q", got)
+	}
+	if got := svgText(`#funnel-chart g[data-stage="treatment"] text.label`); got != "实验组（执行动作）" {
+		t.Errorf("funnel treatment label %q", got)
+	}
+	if got := svgText(`#conversion-chart g[data-group="treatment"] text.label`); got != "实验组 0.00%" {
+		t.Errorf("conversion treatment %q", got)
+	}
+	if got := text("#lift-text"); got != "没有对照组，无法计算提升。" {
+		t.Errorf("lift text %q", got)
+	}
+	href, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("#results-export").getAttribute("href")`))
+	if err != nil || !strings.HasSuffix(href, "/results.xlsx?lang=zh-CN") {
+		t.Errorf("export link %q (%v)", href, err)
+	}
 }
 
 // ingestToken signs in as admin on the API and creates a token that may only

@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"kehu/internal/campaign"
-	"kehu/internal/campaign/report"
+	"kehu/internal/lift"
 )
 
 // The results page's charts are inline SVG drawn on the server, like the
@@ -80,12 +80,19 @@ func funnelChart(ch string, n campaign.Numbers) hbarChart {
 // suppressionChart is one bar per reason, largest first, as a share of
 // every suppression.
 func suppressionChart(n campaign.Numbers) hbarChart {
-	codes := report.ReasonsByCount(n.Suppressed)
-	labels, counts := make([]string, len(codes)), make([]int64, len(codes))
+	return reasonChart("campaign_report.reason.", n.Suppressed, n.SuppressedTotal)
+}
+
+// reasonChart is one bar per code of counts (labelled under prefix),
+// largest first, as a share of total: the suppressions of a campaign or a
+// journey.
+func reasonChart(prefix string, counts map[string]int64, total int64) hbarChart {
+	codes := lift.ReasonsByCount(counts)
+	labels, ns := make([]string, len(codes)), make([]int64, len(codes))
 	for i, code := range codes {
-		labels[i], counts[i] = "campaign_report.reason."+code, n.Suppressed[code]
+		labels[i], ns[i] = prefix+code, counts[code]
 	}
-	return newHBars(labels, codes, counts, n.SuppressedTotal)
+	return newHBars(labels, codes, ns, total)
 }
 
 // rateBar is one group's conversion rate as a column with its 95% Wilson
@@ -104,7 +111,7 @@ type rateBar struct {
 // 600×220 viewBox; Lift is the difference with its Newcombe interval.
 type conversionChart struct {
 	Bars      []rateBar
-	Lift      campaign.Lift
+	Lift      lift.Lift
 	LiftText  [3]string // difference, low, high as percentages
 	Top       string    // the scale's top as a percentage
 	NoControl bool
@@ -116,33 +123,37 @@ const (
 )
 
 func newConversionChart(n campaign.Numbers) conversionChart {
-	c := conversionChart{Lift: n.Lift, NoControl: n.Control == 0}
+	return rateChart("campaign_report.conversion.", lift.Groups{Treatment: n.Treatment, Control: n.Control,
+		ConvertedTreatment: n.ConvertedTreatment, ConvertedControl: n.ConvertedControl}, n.Lift)
+}
+
+// rateChart draws the two groups' conversion rates of g, each labelled
+// under prefix ("treatment", "control"), with their Wilson intervals, and
+// carries the lift l: the chart of a campaign or a journey.
+func rateChart(prefix string, g lift.Groups, l lift.Lift) conversionChart {
+	c := conversionChart{Lift: l, NoControl: g.Control == 0}
 	type group struct {
-		label, key string
-		x, size    int64
+		key     string
+		x, size int64
 	}
-	groups := []group{{"campaign_report.conversion.treatment", campaign.Treatment, n.ConvertedTreatment, n.Treatment},
-		{"campaign_report.conversion.control", campaign.Control, n.ConvertedControl, n.Control}}
+	groups := []group{{lift.Treatment, g.ConvertedTreatment, g.Treatment}, {lift.Control, g.ConvertedControl, g.Control}}
 	top := 0.0
 	for _, g := range groups {
-		_, hi := campaign.Wilson(g.x, g.size, campaign.Z95)
+		_, hi := lift.Wilson(g.x, g.size, lift.Z95)
 		top = math.Max(top, hi)
 	}
 	top = niceTop(top)
 	c.Top = ratePct(top)
 	y := func(v float64) float64 { return convBase - v/top*(convBase-convTop) }
 	for i, g := range groups {
-		lo, hi := campaign.Wilson(g.x, g.size, campaign.Z95)
-		r := 0.0
-		if g.size > 0 {
-			r = float64(g.x) / float64(g.size)
-		}
+		lo, hi := lift.Wilson(g.x, g.size, lift.Z95)
+		r := lift.Rate(g.x, g.size)
 		x := 150 + float64(i)*200
-		c.Bars = append(c.Bars, rateBar{Label: g.label, Group: g.key, X: x, W: convCol, Y: y(r), H: convBase - y(r),
+		c.Bars = append(c.Bars, rateBar{Label: prefix + g.key, Group: g.key, X: x, W: convCol, Y: y(r), H: convBase - y(r),
 			CX: x + convCol/2, CILow: y(lo), CIHigh: y(hi), CapL: x + convCol/2 - 12, CapR: x + convCol/2 + 12, Rate: ratePct(r), Low: ratePct(lo), High: ratePct(hi),
 			Converted: g.x, Size: g.size})
 	}
-	c.LiftText = [3]string{ratePct(n.Lift.Difference), ratePct(n.Lift.Low), ratePct(n.Lift.High)}
+	c.LiftText = [3]string{ratePct(l.Difference), ratePct(l.Low), ratePct(l.High)}
 	return c
 }
 

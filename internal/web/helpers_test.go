@@ -44,7 +44,7 @@ func newApp(t *testing.T, db *store.DB) *app {
 		Imports: b.ImportService(t, 0), Policy: b.PolicyService(), Suitability: b.SuitabilityService(),
 		Tasks: b.TaskService(), Leads: b.LeadService(), CampaignReports: b.CampaignReportService(t),
 		Templates: b.TemplateService(), Outbox: b.OutboxService(), Journeys: b.JourneyService(),
-		Campaigns: b.CampaignService(0, b.TaskService())})
+		JourneyReports: b.JourneyReportService(t), Campaigns: b.CampaignService(0, b.TaskService())})
 	if err != nil {
 		t.Fatal(err)
 	}

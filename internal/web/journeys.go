@@ -18,8 +18,8 @@ import (
 
 // journeyRoutes are the 客户旅程 pages (docs/JOURNEYS.md): the list, the
 // editor (trigger, thresholds, segment, actions, re-entry; no JavaScript
-// needed), and a journey's page with its results, recent firings and
-// pause/resume.
+// needed), a journey's page with its counts, recent firings and
+// pause/resume, and its 旅程效果 page (journey_results.go).
 func (s *server) journeyRoutes(mux *http.ServeMux) {
 	if s.Journeys == nil {
 		return
@@ -28,6 +28,7 @@ func (s *server) journeyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /journeys/new", s.signedIn(s.needMarketing(s.newJourneyPage)))
 	mux.HandleFunc("POST /journeys", s.signedIn(s.checkCSRF(s.needMarketing(s.createJourney))))
 	mux.HandleFunc("GET /journeys/{id}", s.signedIn(s.journeyPage))
+	mux.HandleFunc("GET /journeys/{id}/results", s.signedIn(s.journeyResultsPage))
 	mux.HandleFunc("POST /journeys/{id}", s.signedIn(s.checkCSRF(s.needMarketing(s.saveJourney))))
 	mux.HandleFunc("POST /journeys/{id}/pause", s.signedIn(s.checkCSRF(s.needMarketing(s.journeyStatus(journey.Paused)))))
 	mux.HandleFunc("POST /journeys/{id}/resume", s.signedIn(s.checkCSRF(s.needMarketing(s.journeyStatus(journey.Active)))))
@@ -63,6 +64,10 @@ type journeyForm struct {
 	SegmentID                string
 	ReentryDays              string
 	ProductID                string
+	ControlPct               string
+	ConversionDays           string
+	CostPerMessage           string // yuan
+	ValuePerConversion       string // yuan
 	Message, Task, Lead, Tag bool
 	Channel, TemplateID      string
 	TaskKind, TaskTitle      string
@@ -188,6 +193,14 @@ func (s *server) journeyPage(w http.ResponseWriter, r *http.Request) {
 		Firings: fs, Notice: journeyNotices[r.URL.Query().Get("done")]})
 }
 
+// optYuan shows fen as yuan for the editor ("" for none).
+func optYuan(fen int64) string {
+	if fen == 0 {
+		return ""
+	}
+	return yuanText(fen)
+}
+
 func itoa(n int) string {
 	if n == 0 {
 		return ""
@@ -209,10 +222,9 @@ func formOfJourney(j journey.Journey) journeyForm {
 		WindowDays: itoa(c.WindowDays), DaysAhead: itoa(c.DaysAhead), ViewDays: itoa(c.ViewDays),
 		InactiveDays: itoa(c.InactiveDays), Direction: c.Direction, ToLevel: c.ToLevel, ProductTypes: c.ProductTypes,
 		SegmentID: id64(d.SegmentID), ReentryDays: strconv.Itoa(d.ReentryDays), ProductID: id64(d.ProductID),
-		AssignTo: "owner", QueueRole: access.LobbyManager}
-	if c.MinAmount != 0 {
-		f.MinAmount = strconv.FormatFloat(float64(c.MinAmount)/100, 'f', -1, 64)
-	}
+		ControlPct: itoa(d.ControlPct), ConversionDays: itoa(d.ConversionDays), CostPerMessage: optYuan(d.CostPerMessage),
+		ValuePerConversion: optYuan(d.ValuePerConversion), AssignTo: "owner", QueueRole: access.LobbyManager}
+	f.MinAmount = optYuan(c.MinAmount)
 	for _, a := range d.Actions {
 		switch a.Kind {
 		case journey.ActMessage:
@@ -239,7 +251,8 @@ func journeyFormOf(r *http.Request) journeyForm {
 		MinAmount: v("min_amount"), WindowDays: v("window_days"), DaysAhead: v("days_ahead"), ViewDays: v("view_days"),
 		InactiveDays: v("inactive_days"), Direction: v("direction"), ToLevel: v("to_level"),
 		ProductTypes: r.PostForm["product_types"], SegmentID: v("segment_id"), ReentryDays: v("reentry_days"),
-		ProductID: v("product_id"), Message: v("act_message") != "", Task: v("act_task") != "",
+		ProductID: v("product_id"), ControlPct: v("control_pct"), ConversionDays: v("conversion_days"),
+		CostPerMessage: v("cost_per_message"), ValuePerConversion: v("value_per_conversion"), Message: v("act_message") != "", Task: v("act_task") != "",
 		Lead: v("act_lead") != "", Tag: v("act_tag") != "", Channel: v("channel"), TemplateID: v("template_id"),
 		TaskKind: v("task_kind"), TaskTitle: v("task_title"), Suggested: v("suggested"), AssignTo: v("assign_to"),
 		QueueRole: v("queue_role"), LeadProduct: v("lead_product"), TagID: v("tag_id"), TagExpires: v("tag_expires"),
@@ -263,13 +276,21 @@ func (f *journeyForm) definition() (json.RawMessage, bool) {
 	d := journey.Definition{Trigger: f.Trigger, SegmentID: num("segment_id", f.SegmentID),
 		ReentryDays: int(num("reentry_days", f.ReentryDays)), ProductID: num("product_id", f.ProductID)}
 	c := &d.Conditions
-	if s := strings.TrimSpace(strings.ReplaceAll(f.MinAmount, ",", "")); s != "" {
+	fen := func(field, s string) int64 {
+		s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
+		if s == "" {
+			return 0
+		}
 		y, err := strconv.ParseFloat(s, 64)
 		if err != nil || y < 0 || y > 1e12 {
-			f.Errors["min_amount"] = true
+			f.Errors[field] = true
 		}
-		c.MinAmount = int64(math.Round(y * 100))
+		return int64(math.Round(y * 100))
 	}
+	c.MinAmount = fen("min_amount", f.MinAmount)
+	d.ControlPct, d.ConversionDays = int(num("control_pct", f.ControlPct)), int(num("conversion_days", f.ConversionDays))
+	d.CostPerMessage = fen("cost_per_message", f.CostPerMessage)
+	d.ValuePerConversion = fen("value_per_conversion", f.ValuePerConversion)
 	c.WindowDays, c.DaysAhead = int(num("window_days", f.WindowDays)), int(num("days_ahead", f.DaysAhead))
 	c.ViewDays, c.InactiveDays = int(num("view_days", f.ViewDays)), int(num("inactive_days", f.InactiveDays))
 	if d.Trigger == journey.LevelChange {

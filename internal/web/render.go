@@ -20,7 +20,7 @@ var pageNames = []string{"login", "customers", "customer", "orgs", "error", "sec
 	"privacy", "privacy_request", "privacy_panel", "bulk", "compliance", "owners", "segments", "segment_edit", "segment_members",
 	"levels", "dictionary", "dictionary_entry", "data_quality", "duplicates",
 	"imports", "import_preview", "import_job", "tags", "tag_edit", "provenance", "msg_templates", "outbox_monitor", "contact_policy", "tasks", "leads", "campaign_results",
-	"journeys", "journey_edit", "campaigns", "campaign_edit", "campaign"}
+	"journeys", "journey_edit", "journey_results", "campaigns", "campaign_edit", "campaign"}
 
 // pagePartials are further templates parsed with a page (its sections kept in
 // their own files).

@@ -25,6 +25,7 @@ import (
 	"kehu/internal/importer"
 	"kehu/internal/interaction"
 	"kehu/internal/journey"
+	jreport "kehu/internal/journey/report"
 	"kehu/internal/kehu"
 	"kehu/internal/level"
 	"kehu/internal/msgtemplate"
@@ -86,6 +87,9 @@ type Deps struct {
 	CampaignReports *report.Service
 	// Journeys serves 客户旅程 (docs/JOURNEYS.md); nil hides it.
 	Journeys *journey.Service
+	// JourneyReports serves the journey results workbook link on 旅程效果
+	// (docs/JOURNEYS.md); nil hides the link.
+	JourneyReports *jreport.Service
 	// Campaigns serves 营销活动 (docs/CAMPAIGNS.md); nil hides it.
 	Campaigns *campaign.Service
 	// Merger serves 疑似重复客户 (merge, dismiss, undo); nil hides it.

@@ -1,14 +1,13 @@
 package report
 
 import (
-	"maps"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"kehu/internal/campaign"
+	"kehu/internal/lift"
 )
 
 // book builds the workbook in one language.
@@ -197,21 +196,8 @@ func (b *book) suppressions(res campaign.Results) error {
 }
 
 // ReasonsByCount orders suppression codes by count, largest first, then by
-// code.
-func ReasonsByCount(m map[string]int64) []string {
-	return slices.SortedFunc(maps.Keys(m), func(a, b string) int {
-		if m[a] != m[b] {
-			if m[a] > m[b] {
-				return -1
-			}
-			return 1
-		}
-		if a < b {
-			return -1
-		}
-		return 1
-	})
-}
+// code (lift.ReasonsByCount, shared with the journey workbook).
+func ReasonsByCount(m map[string]int64) []string { return lift.ReasonsByCount(m) }
 
 // memberSheet streams one row per member.
 func (b *book) memberSheet(members []MemberRow) error {
