@@ -291,14 +291,16 @@ func checkNote(field, s string) (string, error) {
 	return s, nil
 }
 
-// Assignment is where Reassign sends a task: a user or a queue.
+// Assignment is where Reassign sends a task: a user or a queue, with an
+// optional reason (recorded on the task.reassign audit entry).
 type Assignment struct {
 	AssigneeID int64  `json:"assignee_id,omitempty"`
 	Queue      *Queue `json:"queue,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 }
 
-// Reassign gives an open task to another user or puts it in a queue. The
-// assignee may hand it on, and a manager (customer.transfer) whose scope
+// Reassign gives an open task to another user or puts it in a queue, with
+// an optional reason. The assignee may hand it on, and a manager (customer.transfer) whose scope
 // holds the customer; the new user or queue must be inside the actor's
 // organisation subtree, and a user must be active.
 func (s *Service) Reassign(ctx context.Context, id int64, to Assignment) (Task, error) {
@@ -308,7 +310,11 @@ func (s *Service) Reassign(ctx context.Context, id int64, to Assignment) (Task, 
 	if to.Queue != nil && (!access.ValidRole(to.Queue.Role) || to.Queue.OrgID <= 0) {
 		return Task{}, Invalid("queue", "needs a known role and an organisation id")
 	}
-	return s.change(ctx, id, audit.Entry{Action: AuditReassign},
+	to.Reason = strings.TrimSpace(to.Reason)
+	if utf8.RuneCountInString(to.Reason) > MaxOutcome {
+		return Task{}, Invalid("reason", fmt.Sprintf("at most %d characters", MaxOutcome))
+	}
+	return s.change(ctx, id, audit.Entry{Action: AuditReassign, Reason: to.Reason},
 		func(ctx context.Context, t Task, v Visibility, a kehu.Actor) ([]audit.Change, error) {
 			if err := mayManage(ctx, s, t, v, a); err != nil {
 				return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -242,6 +243,10 @@ func TestManage(t *testing.T) {
 		}
 		if _, err := svc.Reassign(b.As("branch_manager"), call, task.Assignment{AssigneeID: 999999}); kehu.ErrorCode(err) != kehu.EINVALID {
 			t.Fatalf("unknown user: %v", err)
+		}
+		if _, err := svc.Reassign(b.As("branch_manager"), call, task.Assignment{AssigneeID: b.Users["rm_a2"].ID,
+			Reason: strings.Repeat("长", task.MaxOutcome+1)}); kehu.ErrorCode(err) != kehu.EINVALID || kehu.ErrorFields(err)[0].Field != "reason" {
+			t.Fatalf("a reason too long: %v", err)
 		}
 		got, err = svc.Reassign(b.As("branch_manager"), call, task.Assignment{Queue: &task.Queue{Role: access.LobbyManager, OrgID: b.OutletA.ID}})
 		if err != nil || got.AssigneeID != 0 || got.Queue == nil || got.Queue.OrgID != b.OutletA.ID {

@@ -21,6 +21,7 @@ func (s *server) taskRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /tasks/{id}/claim", s.signedIn(s.checkCSRF(s.needTasks(s.claimTask))))
 	mux.HandleFunc("POST /tasks/{id}/complete", s.signedIn(s.checkCSRF(s.needTasks(s.completeTask))))
 	mux.HandleFunc("POST /tasks/{id}/cancel", s.signedIn(s.checkCSRF(s.needTasks(s.cancelTask))))
+	mux.HandleFunc("POST /tasks/{id}/reassign", s.signedIn(s.checkCSRF(s.needTasks(s.reassignTask))))
 	mux.HandleFunc("GET /leads", s.signedIn(s.needLeads(s.leadsPage)))
 	mux.HandleFunc("POST /leads/{id}", s.signedIn(s.checkCSRF(s.needLeads(s.updateLead))))
 }
@@ -63,13 +64,23 @@ type tasksView struct {
 	Error    string // catalogue key of a refused action
 	FormID   int64  // the task whose outcome form failed
 	At       time.Time
+	// RMs are whom a manager (customer.transfer) may give a team task:
+	// the active RMs of their organisation subtree. Empty for others, who
+	// see no reassign control.
+	RMs []assignable
+}
+
+// assignable is one RM of the reassign picker.
+type assignable struct {
+	ID   int64
+	Name string
 }
 
 // Overdue reports whether t is open past its due time.
 func (v tasksView) Overdue(t task.Task) bool { return t.Overdue(v.At) }
 
 var taskNotices = map[string]string{"claimed": "tasks.done.claimed", "completed": "tasks.done.completed",
-	"cancelled": "tasks.done.cancelled"}
+	"cancelled": "tasks.done.cancelled", "reassigned": "tasks.done.reassigned"}
 
 func (s *server) tasksPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -108,7 +119,40 @@ func (s *server) showTasks(w http.ResponseWriter, r *http.Request, status int, v
 		return
 	}
 	v.Tasks, v.Next, v.At = p.Items, p.NextCursor.Encode(), s.Clock.Now()
+	if v.RMs, err = s.reassignChoices(r, v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, status, "tasks", "layout.html", s.newView(w, r, "tasks.title", "tasks", *v))
+}
+
+// reassignChoices lists the RMs a manager may give the team view's tasks
+// (their subtree's active RMs, by name), nil where there is no control.
+func (s *server) reassignChoices(r *http.Request, v *tasksView) ([]assignable, error) {
+	if v.View != string(task.ViewTeam) || len(v.Tasks) == 0 || s.Entitlements == nil ||
+		!access.Can(stateOf(r).actor.Role, access.CustomerTransfer) {
+		return nil, nil
+	}
+	rms, err := s.Entitlements.AssignableRMs(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(rms))
+	for i, u := range rms {
+		ids[i] = u.ID
+	}
+	names, err := s.Accounts.StaffNames(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]assignable, len(rms))
+	for i, u := range rms {
+		out[i] = assignable{ID: u.ID, Name: names[u.ID]}
+		if out[i].Name == "" {
+			out[i].Name = u.Username
+		}
+	}
+	return out, nil
 }
 
 func taskID(r *http.Request) (int64, bool) {
@@ -178,6 +222,40 @@ func (s *server) cancelTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/tasks?view=team&done=cancelled", http.StatusSeeOther)
+}
+
+// reassignTask gives a team task to the RM picked beside it, with an
+// optional reason (the service allows a manager whose scope holds the
+// customer, and the assignee; the RM must be active and inside the
+// manager's organisation subtree). A refusal is a sentence on the page.
+func (s *server) reassignTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := taskID(r)
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	to, _ := strconv.ParseInt(r.PostFormValue("assignee_id"), 10, 64)
+	_, err := s.Tasks.Reassign(r.Context(), id, task.Assignment{AssigneeID: max(to, 0), Reason: r.PostFormValue("reason")})
+	if err == nil {
+		http.Redirect(w, r, "/tasks?view=team&done=reassigned", http.StatusSeeOther)
+		return
+	}
+	v := tasksView{View: string(task.ViewTeam), FormID: id}
+	switch kehu.ErrorCode(err) {
+	case kehu.EINVALID:
+		v.Error = "tasks.err.assignee"
+		for _, f := range kehu.ErrorFields(err) {
+			if f.Field == "reason" {
+				v.Error = "tasks.err.reassign_reason"
+			}
+		}
+		s.showTasks(w, r, http.StatusUnprocessableEntity, &v, "")
+	case kehu.EFORBIDDEN:
+		v.Error = "tasks.err.reassign_forbidden"
+		s.showTasks(w, r, http.StatusForbidden, &v, "")
+	default:
+		s.taskRefused(w, r, err, v)
+	}
 }
 
 // leadsView is the 线索 page.
