@@ -27,9 +27,6 @@ func (e *Engine) fire(ctx context.Context, c candidate, now time.Time) (Firing, 
 		}
 	}
 	f := e.newFiring(c, now)
-	if InControl(c.j.ID, c.customerID, d.ControlPct) {
-		f.Group = Control
-	}
 	inserted, err := e.d.Store.InsertFiring(ctx, &f)
 	if err != nil || !inserted {
 		return Firing{}, false, err
@@ -53,10 +50,14 @@ func (e *Engine) fire(ctx context.Context, c candidate, now time.Time) (Firing, 
 	return f, true, e.d.Store.SaveOutcomes(ctx, f)
 }
 
-// newFiring is c's firing at now, in the treatment group.
+// newFiring is c's firing at now, in the customer's group.
 func (e *Engine) newFiring(c candidate, now time.Time) Firing {
-	return Firing{JourneyID: c.j.ID, Version: c.j.Version, CustomerID: c.customerID, Ref: c.ref, Group: Treatment,
+	f := Firing{JourneyID: c.j.ID, Version: c.j.Version, CustomerID: c.customerID, Ref: c.ref, Group: Treatment,
 		OccurredAt: c.at.UTC(), FiredAt: now, FiredOn: kehu.DateOf(now.In(e.loc))}
+	if InControl(c.j.ID, c.customerID, c.j.Definition.ControlPct) {
+		f.Group = Control
+	}
+	return f
 }
 
 // refused reports whether err says the action cannot be done (a deleted

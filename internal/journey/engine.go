@@ -283,9 +283,6 @@ func (e *Engine) fireEach(ctx context.Context, cands []candidate, now time.Time)
 		e.d.Logger.ErrorContext(ctx, "journey firing failed", "journey", c.j.ID, "customer", c.customerID, "ref", c.ref,
 			"err", err)
 		f := e.newFiring(c, now)
-		if InControl(c.j.ID, c.customerID, c.j.Definition.ControlPct) {
-			f.Group = Control
-		}
 		for _, a := range c.j.Definition.Actions {
 			f.Outcomes = append(f.Outcomes, ActionOutcome{Kind: a.Kind, Outcome: OutFailed, Reason: "internal_error"})
 		}
