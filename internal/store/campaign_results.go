@@ -91,11 +91,7 @@ func (s *CampaignStore) RunCounts(ctx context.Context, campaignID int64, product
 // opened, on a day of the window (the product tables keep days).
 func (s *CampaignStore) conversions(ctx context.Context, campaignID, productID int64, w campaign.Window, c *campaign.RunCounts) error {
 	rows, err := s.db.reader(ctx).QueryContext(ctx, `SELECT m.grp, COUNT(*) FROM campaign_members m
-		WHERE m.campaign_id = $1 AND m.run = $2 AND (
-			EXISTS (SELECT 1 FROM holdings h WHERE h.customer_id = m.customer_id AND h.product_id = $3
-				AND h.acquired_on >= $4 AND h.acquired_on < $5)
-			OR EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = m.customer_id AND a.product_id = $3
-				AND a.opened_on >= $4 AND a.opened_on < $5))
+		WHERE m.campaign_id = $1 AND m.run = $2 AND `+boughtSQL("m.customer_id", "$3", "$4", "$5")+`
 		GROUP BY m.grp`, campaignID, w.Run, productID, w.From, w.To)
 	if err != nil {
 		return fmt.Errorf("campaign conversions: %w", err)
@@ -113,6 +109,17 @@ func (s *CampaignStore) conversions(ctx context.Context, campaignID, productID i
 		}
 		return nil
 	})
+}
+
+// boughtSQL is the condition of a conversion, for campaigns and journeys:
+// the customer in column customer acquired a holding, or opened an account,
+// of the product (a parameter) on a day from from (inclusive) to to
+// (exclusive) — SQL date expressions; the product tables keep days.
+func boughtSQL(customer, product, from, to string) string {
+	return `(EXISTS (SELECT 1 FROM holdings h WHERE h.customer_id = ` + customer + ` AND h.product_id = ` + product + `
+			AND h.acquired_on >= ` + from + ` AND h.acquired_on < ` + to + `)
+		OR EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = ` + customer + ` AND a.product_id = ` + product + `
+			AND a.opened_on >= ` + from + ` AND a.opened_on < ` + to + `))`
 }
 
 // eachRow calls fn with the scanner of every row, then closes rows.

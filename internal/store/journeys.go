@@ -243,14 +243,10 @@ func (s *JourneyStore) ResultCounts(ctx context.Context, q journey.ResultsQuery)
 	w = firings()
 	w.args = append(w.args, q.ProductID, q.ConversionDays)
 	product, days := "$"+strconv.Itoa(len(w.args)-1), "$"+strconv.Itoa(len(w.args))
-	end := s.db.dialect.addDays("f.fired_on", days)
+	// The campaigns' conversion (boughtSQL) with each firing's window.
+	bought := boughtSQL("f.customer_id", product, "f.fired_on", s.db.dialect.addDays("f.fired_on", days))
 	err = queryEach(ctx, r, "journey conversions", `SELECT f.grp, COUNT(DISTINCT f.customer_id) FROM journey_firings f`+
-		w.sql()+` AND (
-			EXISTS (SELECT 1 FROM holdings h WHERE h.customer_id = f.customer_id AND h.product_id = `+product+`
-				AND h.acquired_on >= f.fired_on AND h.acquired_on < `+end+`)
-			OR EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = f.customer_id AND a.product_id = `+product+`
-				AND a.opened_on >= f.fired_on AND a.opened_on < `+end+`))
-		GROUP BY f.grp`, w.args, func(rows *sql.Rows) error {
+		w.sql()+` AND `+bought+` GROUP BY f.grp`, w.args, func(rows *sql.Rows) error {
 		var grp string
 		var n int64
 		if err := rows.Scan(&grp, &n); err != nil {
