@@ -154,6 +154,14 @@ func TestJourneysAPI(t *testing.T) {
 				t.Errorf("422 does not name %s: %s", f, r.Body)
 			}
 		}
+		r = e.expect(call{method: "POST", path: "/api/v1/journeys", token: mk.token, body: map[string]any{"name": "坏对照",
+			"definition": map[string]any{"trigger": "large_inflow", "control_pct": 60,
+				"actions": []any{map[string]any{"kind": "message", "channel": "sms", "template_id": tm.ID}}}}}, 422)
+		for _, f := range []string{"definition.control_pct", "between 0 and 50"} {
+			if !strings.Contains(r.Body.String(), f) {
+				t.Errorf("422 does not name %s: %s", f, r.Body)
+			}
+		}
 	})
 }
 
