@@ -231,7 +231,7 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	}
 	// Campaign results as charts and a workbook (docs/CAMPAIGN_RESULTS.md).
 	reports, err := report.NewService(report.Deps{Campaigns: campaigns, Store: db.CampaignReports(), Customers: customers,
-		Audit: trail, Tx: db, Clock: clock})
+		Audit: trail, Tx: db, Clock: clock, Bulk: privacySvc})
 	if err != nil {
 		return nil, err
 	}

@@ -56,13 +56,20 @@ func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
+	return newEnvWith(t, db, nil)
+}
+
+// newEnvWith is newEnv with edit applied to the API's dependencies (a test
+// that needs one wired otherwise).
+func newEnvWith(t *testing.T, db *store.DB, edit func(e *env, d *httpapi.Deps)) *env {
+	t.Helper()
 	b := testkit.NewBank(t, db)
 	e := &env{t: t, bank: b, metrics: httpapi.NewMetrics(), logs: &syncBuffer{}, exercised: map[string]bool{}}
 	// Background recomputes and measurements end before the database closes.
 	e.levels, e.quality = b.LevelService(), b.QualityService()
 	t.Cleanup(func() { e.levels.Wait(); e.quality.Wait() })
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
-	api := httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		Auth: b.Auth, Customers: b.CustomerService(), Entitlements: b.EntitlementService(), Orgs: org.NewService(db.Orgs()),
 		Ready: func(ctx context.Context) error {
 			if e.notReady != nil {
@@ -85,8 +92,11 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		Journeys:        b.JourneyService(),
 		JourneyReports:  b.JourneyReportService(t),
 		Campaigns:       b.CampaignService(0, b.TaskService()),
-	})
-	e.handler = httpapi.Middleware(api, logger, e.metrics)
+	}
+	if edit != nil {
+		edit(e, &deps)
+	}
+	e.handler = httpapi.Middleware(httpapi.New(deps), logger, e.metrics)
 	return e
 }
 

@@ -63,12 +63,12 @@ func (s *Service) BulkExport(ctx context.Context, f customer.Filter, fn func(cus
 		return 0, err
 	}
 	limit := s.cfg.BulkThreshold
+	entry := audit.Entry{Action: audit.CustomerExport, Object: "customers", Count: int(n)}
 	if n > limit || used+n > limit {
-		if err := s.approveBulk(ctx, a, n, used, now); err != nil {
+		if err := s.approveBulk(ctx, a, n, used, now, entry); err != nil {
 			return 0, err
 		}
-	} else if err := s.audit.Record(ctx, audit.Entry{Action: audit.CustomerExport, Object: "customers",
-		Count: int(n)}); err != nil {
+	} else if err := s.audit.Record(ctx, entry); err != nil {
 		return 0, err
 	}
 	var sent int64
@@ -79,16 +79,47 @@ func (s *Service) BulkExport(ctx context.Context, f customer.Filter, fn func(cus
 	return sent, err
 }
 
-// approveBulk uses up an approval for n customers, recording the export and
-// alerting compliance; without one it records the refusal and the alert and
-// returns the refusal.
-func (s *Service) approveBulk(ctx context.Context, a kehu.Actor, n, used int64, now time.Time) error {
+// GateExport applies the bulk-export rule to another module's export of
+// n customers' records (a campaign's member list): entry is that export's
+// own audit record (its Count set to n here). At or under the bulk
+// threshold — for this export and counting what the user was shown today —
+// it records entry and allows. Above it, an approved bulk-export request
+// is used up exactly as for BulkExport: entry is recorded naming the
+// approval and compliance is alerted; without one entry is recorded as
+// denied, compliance is alerted and an *ApprovalRequiredError is returned.
+func (s *Service) GateExport(ctx context.Context, n int64, entry audit.Entry) error {
+	a, ok := kehu.ActorFrom(ctx)
+	if !ok {
+		return kehu.Errorf(kehu.EUNAUTHORIZED, "authentication required")
+	}
+	now := s.clock.Now()
+	used, err := s.store.CustomersShownSince(ctx, a.Username, startOfDay(now))
+	if err != nil {
+		return err
+	}
+	entry.Count = int(n)
+	if limit := s.cfg.BulkThreshold; n > limit || used+n > limit {
+		return s.approveBulk(ctx, a, n, used, now, entry)
+	}
+	return s.tx.WithTx(ctx, func(ctx context.Context) error { return s.audit.Record(ctx, entry) })
+}
+
+// approveBulk uses up an approval for n customers, recording the export
+// (entry, with the approval named in its reason) and alerting compliance;
+// without one it records entry as denied and the alert and returns the
+// refusal.
+func (s *Service) approveBulk(ctx context.Context, a kehu.Actor, n, used int64, now time.Time, entry audit.Entry) error {
 	refused := false
+	note := func(why string) string {
+		if entry.Reason == "" {
+			return why
+		}
+		return entry.Reason + "; " + why
+	}
 	err := s.tx.WithTx(ctx, func(ctx context.Context) error {
 		ap, err := s.store.UsableApproval(ctx, a.UserID, n, now)
 		alert := Alert{Kind: AlertBulkApproved, UserID: a.UserID, Customers: n, Threshold: s.cfg.BulkThreshold,
 			CreatedAt: now}
-		entry := audit.Entry{Action: audit.CustomerExport, Object: "customers", Count: int(n)}
 		switch kehu.ErrorCode(err) {
 		case "":
 			ap.Status, ap.UsedAt = ApprovalUsed, &now
@@ -96,11 +127,11 @@ func (s *Service) approveBulk(ctx context.Context, a kehu.Actor, n, used int64, 
 				return err
 			}
 			alert.Detail = approvalObject(ap.ID)
-			entry.Reason = approvalObject(ap.ID)
+			entry.Reason = note(approvalObject(ap.ID))
 		case kehu.ENOTFOUND:
 			refused = true
 			alert.Kind = AlertBulkRefused
-			entry.Outcome, entry.Reason = "denied", "bulk threshold exceeded without approval"
+			entry.Outcome, entry.Reason = "denied", note("bulk threshold exceeded without approval")
 		default:
 			return err
 		}

@@ -163,10 +163,16 @@ func (b *Bank) campaignOutcomes(t testing.TB, id, product int64) {
 }
 
 // CampaignReportService returns the campaign results workbook service over
-// the bank.
+// the bank, its member lists under the privacy module's default bulk rule.
 func (b *Bank) CampaignReportService(t testing.TB) *report.Service {
+	return b.CampaignReportServiceWith(t, b.PrivacyService())
+}
+
+// CampaignReportServiceWith is CampaignReportService with another bulk rule
+// (a privacy service with a lower threshold).
+func (b *Bank) CampaignReportServiceWith(t testing.TB, bulk report.ExportGate) *report.Service {
 	s, err := report.NewService(report.Deps{Campaigns: b.CampaignService(0, nil), Store: b.DB.CampaignReports(),
-		Customers: b.CustomerService(), Audit: b.Audit, Tx: b.DB, Clock: b.Clock})
+		Customers: b.CustomerService(), Audit: b.Audit, Tx: b.DB, Clock: b.Clock, Bulk: bulk})
 	if err != nil {
 		t.Fatal(err)
 	}

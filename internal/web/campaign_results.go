@@ -24,6 +24,9 @@ type campaignResultsView struct {
 	Conversion  conversionChart
 	ROI         string
 	Export      string // the workbook's URL
+	// BulkThreshold is the privacy module's bulk-export threshold the
+	// workbook's member list falls under (0 when not wired).
+	BulkThreshold int64
 }
 
 func (s *server) campaignResultsPage(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +49,9 @@ func (s *server) campaignResultsPage(w http.ResponseWriter, r *http.Request) {
 		Export: "/api/v1/campaigns/" + strconv.FormatInt(id, 10) + "/results.xlsx?lang=" + stateOf(r).lang}
 	if res.Total.ROI != nil {
 		v.ROI = ratePct(*res.Total.ROI)
+	}
+	if s.Privacy != nil {
+		v.BulkThreshold = s.Privacy.BulkThreshold()
 	}
 	s.render(w, r, http.StatusOK, "campaign_results", "layout.html", s.newView(w, r, "campaign_report.title", "campaigns", v))
 }

@@ -30,7 +30,10 @@ func TestCampaignResultsPage(t *testing.T) {
 			t.Fatalf("%s: %d %s", path, page.status, page.body)
 		}
 		mustContain(t, page.body, "活动效果", "稳盈理财春季推广", `id="funnel-chart"`, `id="suppression-chart"`, `id="conversion-chart"`,
-			`href="/api/v1/campaigns/`+strconv.FormatInt(lc.Campaign.ID, 10)+`/results.xlsx?lang=zh-CN"`)
+			`href="/api/v1/campaigns/`+strconv.FormatInt(lc.Campaign.ID, 10)+`/results.xlsx?lang=zh-CN"`,
+			// The member list is a bulk export; the aggregates alone are offered.
+			`href="/api/v1/campaigns/`+strconv.FormatInt(lc.Campaign.ID, 10)+`/results.xlsx?lang=zh-CN&amp;members=none"`,
+			"导出汇总（不含成员明细）", "成员明细属于批量导出：连同您今天已查看、导出的客户超过 1000 位时")
 		stage := func(key string) (string, string) {
 			t.Helper()
 			m := regexp.MustCompile(`data-stage="` + key + `">[\s\S]*?width="([0-9.]+)"[\s\S]*?class="value">(\d+) · `).FindStringSubmatch(page.body)

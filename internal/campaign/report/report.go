@@ -59,6 +59,21 @@ type Scoper interface {
 	ReadScope(ctx context.Context) (customer.ScopeFilter, error)
 }
 
+// ExportGate is the bulk-export rule of the privacy module
+// (privacy.Service.GateExport): it records the export's audit entry, and
+// above the bulk threshold uses up an approved bulk-export request or
+// refuses with *privacy.ApprovalRequiredError.
+type ExportGate interface {
+	GateExport(ctx context.Context, n int64, entry audit.Entry) error
+}
+
+// Options choose what a workbook holds.
+type Options struct {
+	// NoMembers leaves the member list out: the results and suppressions
+	// only, which name no customer, so no bulk-export approval is asked.
+	NoMembers bool
+}
+
 // Deps are what the service needs. Bundle words the workbook (loaded when
 // nil).
 type Deps struct {
@@ -69,6 +84,9 @@ type Deps struct {
 	Tx        kehu.Transactor
 	Clock     kehu.Clock
 	Bundle    *i18n.Bundle
+	// Bulk puts the member list under the bulk-export rule; nil (a
+	// server without the privacy module) records the export only.
+	Bulk ExportGate
 }
 
 // Service serves results and their workbook.
@@ -99,25 +117,39 @@ func (s *Service) Results(ctx context.Context, id int64) (campaign.Campaign, cam
 	return c, res, err
 }
 
-// Export writes campaign id's workbook to w in lang (zh-CN or en) and
-// returns how many member rows it holds. The members are those of the
-// reader's data scope, names masked as on every page; one campaign.export
-// record (with the count) is committed before the file is written.
+// Export writes campaign id's workbook to w in lang (zh-CN or en) with its
+// member list, and returns how many member rows it holds (ExportWith).
 func (s *Service) Export(ctx context.Context, id int64, lang string, w io.Writer) (int, error) {
+	return s.ExportWith(ctx, id, lang, w, Options{})
+}
+
+// ExportWith writes campaign id's workbook to w in lang (zh-CN or en) and
+// returns how many member rows it holds. The members are those of the
+// reader's data scope, names masked as on every page. The member list is
+// customers' data in bulk, so it goes through the privacy module's bulk
+// rule (Deps.Bulk): above the threshold without an approved bulk-export
+// request the whole workbook is refused (*privacy.ApprovalRequiredError,
+// recorded and alerted) rather than silently cut — the reader asks for
+// the aggregates alone with NoMembers, which names no customer. One
+// campaign.export record (with the member count, and the approval used)
+// is committed before the file is written.
+func (s *Service) ExportWith(ctx context.Context, id int64, lang string, w io.Writer, o Options) (int, error) {
 	c, res, err := s.Results(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	scope, err := s.d.Customers.ReadScope(ctx)
-	if err != nil {
-		return 0, err
-	}
-	members, err := s.members(ctx, id, res, scope)
-	if err != nil {
-		return 0, err
-	}
-	for i := range members {
-		members[i].Customer = customer.Present(ctx, members[i].Customer)
+	var members []MemberRow
+	if !o.NoMembers {
+		scope, err := s.d.Customers.ReadScope(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if members, err = s.members(ctx, id, res, scope); err != nil {
+			return 0, err
+		}
+		for i := range members {
+			members[i].Customer = customer.Present(ctx, members[i].Customer)
+		}
 	}
 	b := book{t: func(key string, args ...any) string { return s.d.Bundle.T(lang, key, args...) },
 		lookup: func(key string) (string, bool) { return s.d.Bundle.Lookup(lang, key) }, loc: kehu.LoadShanghai()}
@@ -126,10 +158,21 @@ func (s *Service) Export(ctx context.Context, id int64, lang string, w io.Writer
 		return 0, fmt.Errorf("campaign %d workbook: %w", id, err)
 	}
 	defer f.Close()
-	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-		return s.d.Audit.Record(ctx, audit.Entry{Action: AuditExport, Object: "campaign:" + strconv.FormatInt(id, 10),
-			Count: len(members), Reason: "results.xlsx"})
-	})
+	entry := audit.Entry{Action: AuditExport, Object: "campaign:" + strconv.FormatInt(id, 10), Count: len(members),
+		Reason: "results.xlsx"}
+	if o.NoMembers {
+		// No member sheet at all, so an empty list is not read as a
+		// campaign without members.
+		if err := f.DeleteSheet(b.sheet(SheetMembers)); err != nil {
+			return 0, fmt.Errorf("campaign %d workbook: %w", id, err)
+		}
+		entry.Reason = "results.xlsx without the member list"
+	}
+	if len(members) > 0 && s.d.Bulk != nil {
+		err = s.d.Bulk.GateExport(ctx, int64(len(members)), entry)
+	} else {
+		err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error { return s.d.Audit.Record(ctx, entry) })
+	}
 	if err != nil {
 		return 0, err
 	}
