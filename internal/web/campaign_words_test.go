@@ -132,6 +132,8 @@ func TestCampaignPageShowsHeldMessages(t *testing.T) {
 		en := a.login(t, "hq_marketing")
 		en.lang = "en"
 		mustContain(t, en.get(page).body, `data-held="`+n+`"`, "Paused: "+n+" queued messages are held and not sent.")
+		// The send monitor marks them held.
+		mustContain(t, a.login(t, "admin").get("/outbox?status=queued").body, `data-held="true"`, "暂扣（活动已暂停）")
 		if r := zh.post(page+"/resume", url.Values{"csrf": {zh.csrf(p)}}); r.status != http.StatusSeeOther {
 			t.Fatalf("resume: %d", r.status)
 		}
