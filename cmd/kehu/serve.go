@@ -240,7 +240,7 @@ func buildHandler(db *store.DB, logger *slog.Logger, secureCookies bool, sec *se
 	if ing.journeys.service != nil {
 		if journeyReports, err = jreport.NewService(jreport.Deps{Journeys: ing.journeys.service,
 			Store: db.JourneyReports(), Customers: customers, Products: db.Journeys(), Audit: trail, Tx: db,
-			Clock: clock}); err != nil {
+			Clock: clock, Bulk: privacySvc}); err != nil {
 			return nil, err
 		}
 	}

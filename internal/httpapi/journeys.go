@@ -3,12 +3,15 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
 	"kehu/internal/i18n"
 	"kehu/internal/journey"
+	jreport "kehu/internal/journey/report"
 	"kehu/internal/kehu"
+	"kehu/internal/privacy"
 )
 
 func (a *api) journeysEnabled() error {
@@ -188,9 +191,11 @@ func periodOf(r *http.Request) (journey.Period, error) {
 }
 
 // journeyResultsXLSX answers the results workbook over the period, in
-// English for ?lang=en or an English Accept-Language, else in Chinese.
-// The workbook is built in memory first, so a refusal is still a problem
-// document.
+// English for ?lang=en or an English Accept-Language, else in Chinese;
+// ?firings=none leaves the firing list out. The workbook is built in
+// memory first, so a refusal is still a problem document: a firing list
+// above the bulk-export threshold without an approved request is 403
+// approval-required.
 func (a *api) journeyResultsXLSX(w http.ResponseWriter, r *http.Request) error {
 	if err := a.journeysEnabled(); err != nil {
 		return err
@@ -210,8 +215,24 @@ func (a *api) journeyResultsXLSX(w http.ResponseWriter, r *http.Request) error {
 	if l := r.URL.Query().Get("lang"); l == i18n.English || (l == "" && isEnglish(r.Header.Get("Accept-Language"))) {
 		lang = i18n.English
 	}
+	var o jreport.Options
+	switch f := r.URL.Query().Get("firings"); f {
+	case "", "all":
+	case "none":
+		o.NoFirings = true
+	default:
+		return newProblem(http.StatusUnprocessableEntity, ProblemValidation, "validation failed",
+			FieldIssue{Field: "firings", Message: "must be all or none"})
+	}
 	var buf bytes.Buffer
-	if _, err := a.d.JourneyReports.Export(r.Context(), id, p, lang, &buf); err != nil {
+	if _, err := a.d.JourneyReports.ExportWith(r.Context(), id, p, lang, &buf, o); err != nil {
+		var need *privacy.ApprovalRequiredError
+		if errors.As(err, &need) {
+			// The firing list is a bulk export: refused whole, never cut
+			// silently; the aggregates name no customer.
+			return &Problem{Type: ProblemApprovalRequired, Title: "Approval required", Status: http.StatusForbidden,
+				Detail: "the firing list: " + need.Error() + "; firings=none exports the results without it"}
+		}
 		return err
 	}
 	h := w.Header()

@@ -230,6 +230,16 @@ func walkJourneys(t *testing.T, e *env) {
 	} else {
 		f.Close()
 	}
+	r = e.expect(call{method: "GET", path: xlsx + "?firings=none", token: rm.token}, 200)
+	if f, err := excelize.OpenReader(bytes.NewReader(r.Body.Bytes())); err != nil {
+		t.Errorf("the aggregates-only workbook does not open: %v", err)
+	} else {
+		if got := strings.Join(f.GetSheetList(), ","); got != "结果,抑制原因" {
+			t.Errorf("aggregates-only sheets %s", got)
+		}
+		f.Close()
+	}
+	e.expect(call{method: "GET", path: xlsx + "?firings=some", token: rm.token}, 422)
 	e.expect(call{method: "GET", path: xlsx + "?to=soon", token: rm.token}, 400)
 	e.expect(call{method: "GET", path: xlsx}, 401)
 	e.expect(call{method: "GET", path: xlsx, token: integ.token}, 403)

@@ -24,7 +24,12 @@ type journeyResultsView struct {
 	Conversion  conversionChart
 	ROI         string
 	Export      string // the workbook's URL ("" when the server has none)
-	ErrorKey    string
+	// ExportAggregates is the workbook without the firing list, and
+	// BulkThreshold the bulk-export threshold the list falls under (0 when
+	// the privacy module is not wired).
+	ExportAggregates string
+	BulkThreshold    int64
+	ErrorKey         string
 }
 
 func (s *server) journeyResultsPage(w http.ResponseWriter, r *http.Request) {
@@ -95,6 +100,11 @@ func (s *server) journeyResultsPage(w http.ResponseWriter, r *http.Request) {
 			x.Set("to", v.To)
 		}
 		v.Export = "/api/v1/journeys/" + strconv.FormatInt(id, 10) + "/results.xlsx?" + x.Encode()
+		x.Set("firings", "none")
+		v.ExportAggregates = "/api/v1/journeys/" + strconv.FormatInt(id, 10) + "/results.xlsx?" + x.Encode()
+		if s.Privacy != nil {
+			v.BulkThreshold = s.Privacy.BulkThreshold()
+		}
 	}
 	s.render(w, r, status, "journey_results", "layout.html", s.newView(w, r, "journeys.results.title", "journeys", v))
 }

@@ -110,7 +110,9 @@ func TestJourneyResultsPage(t *testing.T) {
 			`id="suppression-chart"`, `data-reason="no_consent"`, "未同意营销", `id="conversion-chart"`,
 			`data-group="control"`, fmt.Sprintf("提升 %s（95%% 置信区间 %s 至 %s）", pct(l.Difference), pct(l.Low), pct(l.High)),
 			`id="results-control-pct">50%<`, fmt.Sprintf(`id="n-fired-control">%d<`, res.FiredControl),
-			fmt.Sprintf(`/api/v1/journeys/%d/results.xlsx?lang=zh-CN"`, j.ID), `data-outcome="control"`, "对照组（未执行）")
+			fmt.Sprintf(`/api/v1/journeys/%d/results.xlsx?lang=zh-CN"`, j.ID), `data-outcome="control"`, "对照组（未执行）",
+			fmt.Sprintf(`/api/v1/journeys/%d/results.xlsx?firings=none&amp;lang=zh-CN" id="results-export-aggregates"`, j.ID),
+			`id="results-export-rule"`, "触发明细属于批量导出")
 		// The Wilson interval of the control group is drawn as its error bar.
 		lo, hi := lift.Wilson(res.ConvertedControl, res.Control, lift.Z95)
 		mustContain(t, page.body, fmt.Sprintf("%d/%d = %s (95%% %s–%s)", res.ConvertedControl, res.Control,

@@ -7,8 +7,8 @@
 // page's charts are drawn by internal/web from the same Results. Exporting
 // needs customer.read, like the journey's firings list whose rows it holds
 // in bulk: only the firings of customers in the reader's scope, names
-// masked as on every page, and one journey.export record committed before
-// any byte leaves.
+// masked as on every page, under the privacy module's bulk-export rule,
+// and one journey.export record committed before any byte leaves.
 package report
 
 import (
@@ -67,8 +67,26 @@ type Products interface {
 	ProductName(ctx context.Context, id int64) (string, error)
 }
 
+// ExportGate is the bulk-export rule of the privacy module
+// (privacy.Service.GateExport), as for the campaign workbook: it records
+// the export's audit entry, and above the bulk threshold uses up an
+// approved bulk-export request or refuses with
+// *privacy.ApprovalRequiredError.
+type ExportGate interface {
+	GateExport(ctx context.Context, n int64, entry audit.Entry) error
+}
+
+// Options choose what a workbook holds.
+type Options struct {
+	// NoFirings leaves the firing list out: the results and suppressions
+	// only, which name no customer, so no bulk-export approval is asked.
+	NoFirings bool
+}
+
 // Deps are what the service needs. Bundle words the workbook (loaded when
-// nil); Products may be nil (the workbook then shows the product's id).
+// nil); Products may be nil (the workbook then shows the product's id);
+// Bulk puts the firing list under the bulk-export rule (nil: a server
+// without the privacy module records the export only).
 type Deps struct {
 	Journeys  Journeys
 	Store     Store
@@ -78,6 +96,7 @@ type Deps struct {
 	Tx        kehu.Transactor
 	Clock     kehu.Clock
 	Bundle    *i18n.Bundle
+	Bulk      ExportGate
 }
 
 // Service exports journey results.
@@ -103,9 +122,22 @@ func NewService(d Deps) (*Service, error) {
 }
 
 // Export writes journey id's workbook over period p to w in lang (zh-CN or
-// en) and returns how many firing rows it holds. One journey.export record
-// (with the count and the period) is committed before the file is written.
+// en) with its firing list, and returns how many firing rows it holds
+// (ExportWith).
 func (s *Service) Export(ctx context.Context, id int64, p journey.Period, lang string, w io.Writer) (int, error) {
+	return s.ExportWith(ctx, id, p, lang, w, Options{})
+}
+
+// ExportWith writes the workbook and returns how many firing rows it
+// holds. The firings are those of customers in the reader's data scope,
+// names masked as on every page. The firing list is customers' data in
+// bulk, so it goes through the privacy module's bulk rule (Deps.Bulk):
+// above the threshold without an approved bulk-export request the whole
+// workbook is refused (recorded and alerted) rather than silently cut; the
+// reader asks for the aggregates alone with NoFirings. One journey.export
+// record (the row count, the period, the approval used) is committed
+// before the file is written.
+func (s *Service) ExportWith(ctx context.Context, id int64, p journey.Period, lang string, w io.Writer, o Options) (int, error) {
 	if _, err := access.ActorWith(ctx, access.CustomerRead); err != nil {
 		return 0, err
 	}
@@ -113,16 +145,18 @@ func (s *Service) Export(ctx context.Context, id int64, p journey.Period, lang s
 	if err != nil {
 		return 0, err
 	}
-	scope, err := s.d.Customers.ReadScope(ctx)
-	if err != nil {
-		return 0, err
-	}
-	rows, err := s.firings(ctx, id, p, scope)
-	if err != nil {
-		return 0, err
-	}
-	for i := range rows {
-		rows[i].Customer = customer.Present(ctx, rows[i].Customer)
+	var rows []FiringRow
+	if !o.NoFirings {
+		scope, err := s.d.Customers.ReadScope(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if rows, err = s.firings(ctx, id, p, scope); err != nil {
+			return 0, err
+		}
+		for i := range rows {
+			rows[i].Customer = customer.Present(ctx, rows[i].Customer)
+		}
 	}
 	product := ""
 	if res.ProductID != nil {
@@ -144,10 +178,21 @@ func (s *Service) Export(ctx context.Context, id int64, p journey.Period, lang s
 	if !p.From.IsZero() || !p.To.IsZero() {
 		reason += " " + p.From.String() + ".." + p.To.String()
 	}
-	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-		return s.d.Audit.Record(ctx, audit.Entry{Action: AuditExport, Object: "journey:" + strconv.FormatInt(id, 10),
-			Count: len(rows), Reason: reason})
-	})
+	if o.NoFirings {
+		// No firing sheet at all, so an empty list is not read as a
+		// journey that never fired.
+		if err := f.DeleteSheet(b.sheet(SheetFirings)); err != nil {
+			return 0, fmt.Errorf("journey %d workbook: %w", id, err)
+		}
+		reason += " without the firing list"
+	}
+	entry := audit.Entry{Action: AuditExport, Object: "journey:" + strconv.FormatInt(id, 10), Count: len(rows),
+		Reason: reason}
+	if len(rows) > 0 && s.d.Bulk != nil {
+		err = s.d.Bulk.GateExport(ctx, int64(len(rows)), entry)
+	} else {
+		err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error { return s.d.Audit.Record(ctx, entry) })
+	}
 	if err != nil {
 		return 0, err
 	}

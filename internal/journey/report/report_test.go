@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kehu/internal/journey"
+	"kehu/internal/journey/report"
 	"kehu/internal/kehu"
 	"kehu/internal/msgtemplate"
 	"kehu/internal/privacy"
@@ -24,7 +26,8 @@ import (
 // results, the suppressions by reason and one row per firing in the
 // reader's scope with names masked for marketing, and leaves one
 // journey.export record; an RM's workbook lists only their customer; an
-// integration account may not export.
+// integration account may not export. The firing list is under the
+// privacy module's bulk-export rule, counted towards the user's day.
 func TestJourneyWorkbook(t *testing.T) {
 	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -141,6 +144,64 @@ func TestJourneyWorkbook(t *testing.T) {
 		}
 		if _, err := svc.Export(b.As("hq_integration"), j.ID, journey.Period{}, "en", &buf); kehu.ErrorCode(err) != kehu.EFORBIDDEN {
 			t.Errorf("integration export: %v", err)
+		}
+
+		// The firing list is a bulk export: with a threshold of one
+		// customer, two rows are refused whole (recorded as denied,
+		// compliance alerted) until an approval is used up; the
+		// aggregates alone need none; rm_b's one row passes.
+		priv := privacy.NewService(privacy.Deps{Store: db.Privacy(), Customers: b.CustomerService(), Clock: b.Clock,
+			Audit: b.Audit, Tx: db, Config: privacy.Config{BulkThreshold: 1}})
+		gated := b.JourneyReportServiceWith(t, priv)
+		count := func(q string, args ...any) int64 {
+			t.Helper()
+			var c int64
+			if err := db.InTx(ctx, func(tx *sql.Tx) error { return tx.QueryRow(q, args...).Scan(&c) }); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		buf.Reset()
+		_, err = gated.Export(b.As("hq_marketing"), j.ID, journey.Period{}, "zh-CN", &buf)
+		var need *privacy.ApprovalRequiredError
+		if !errors.As(err, &need) || need.Customers != 2 || buf.Len() != 0 {
+			t.Fatalf("above the threshold: %v (%d bytes)", err, buf.Len())
+		}
+		if c := count(`SELECT COUNT(*) FROM audit_log WHERE action = 'journey.export' AND outcome = 'denied' AND count = 2`); c != 1 {
+			t.Errorf("%d denied journey.export records", c)
+		}
+		if c := count(`SELECT COUNT(*) FROM compliance_alerts WHERE kind = $1`, privacy.AlertBulkRefused); c != 1 {
+			t.Errorf("%d refusal alerts", c)
+		}
+		if n, err := gated.ExportWith(b.As("hq_marketing"), j.ID, journey.Period{}, "en", &buf, report.Options{NoFirings: true}); err != nil || n != 0 {
+			t.Fatalf("aggregates only: %d, %v", n, err)
+		}
+		agg, err := excelize.OpenReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(agg.GetSheetList(), ","); got != "Results,Suppressions" {
+			t.Errorf("aggregates-only sheets %s", got)
+		}
+		agg.Close()
+		ap, err := priv.RequestApproval(b.As("hq_marketing"), "旅程效果复盘需要触发明细", 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := priv.Decide(b.As("admin"), ap.ID, true, "同意"); err != nil {
+			t.Fatal(err)
+		}
+		buf.Reset()
+		if n, err := gated.Export(b.As("hq_marketing"), j.ID, journey.Period{}, "zh-CN", &buf); err != nil || n != 2 {
+			t.Fatalf("with the approval: %d, %v", n, err)
+		}
+		if _, err := gated.Export(b.As("hq_marketing"), j.ID, journey.Period{}, "zh-CN", &buf); !errors.As(err, &need) {
+			t.Errorf("the approval was used twice: %v", err)
+		}
+		// rm_b's one row is under the threshold, but rm_b's earlier
+		// workbook today counts towards the day.
+		if _, err := gated.Export(b.As("rm_b"), j.ID, journey.Period{}, "zh-CN", &buf); !errors.As(err, &need) || need.UsedToday != 1 {
+			t.Errorf("rm_b's second row today: %v", err)
 		}
 	})
 }
