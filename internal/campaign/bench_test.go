@@ -70,7 +70,7 @@ func benchLaunch(b *testing.B, db *store.DB, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		load0, cpu0 := loadAverage(), cpuTime()
+		load0, cpu0, srv0 := loadAverage(), cpuTime(), serverCPU(ctx, db)
 		b.StartTimer()
 		t0 := time.Now()
 		if _, err := r.svc.RunDue(ctx); err != nil {
@@ -84,9 +84,15 @@ func benchLaunch(b *testing.B, db *store.DB, n int) {
 		}
 		x := runs[0]
 		b.ReportMetric(float64(x.Audience)/wall.Seconds(), "customers/s")
-		b.Logf("%s: launch to %d customers in %s (process CPU %s; load %s → %s): control %d, queued %d, deferred %d, suppressed %d",
+		server := "-"
+		if srv0 >= 0 {
+			if srv := serverCPU(ctx, db); srv >= 0 {
+				server = (srv - srv0).Round(time.Millisecond).String()
+			}
+		}
+		b.Logf("%s: launch to %d customers in %s (process CPU %s, server backends CPU %s; load %s → %s): control %d, queued %d, deferred %d, suppressed %d",
 			db.Dialect().Name, x.Audience, wall.Round(time.Millisecond), (cpuTime() - cpu0).Round(time.Millisecond),
-			load0, loadAverage(), x.Control, x.Queued, x.Deferred, x.Suppressed)
+			server, load0, loadAverage(), x.Control, x.Queued, x.Deferred, x.Suppressed)
 	}
 }
 
@@ -134,6 +140,90 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the user and system CPU time so far of the PostgreSQL
+// backends serving this process's connections, or -1 on SQLite or when
+// the server's processes are not visible here (another host). The pool
+// keeps its connections for the whole launch, so the difference of two
+// readings is the server's work for it; other sessions' backends on the
+// same server are not counted. Backends are matched to this process by
+// the client port of each of its TCP sockets.
+func serverCPU(ctx context.Context, db *store.DB) time.Duration {
+	if !db.Dialect().IsPostgres() {
+		return -1
+	}
+	ports := localPorts()
+	if len(ports) == 0 {
+		return -1
+	}
+	var pids []int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.Query("SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1)", ports)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pid int64
+			if err := rows.Scan(&pid); err != nil {
+				return err
+			}
+			pids = append(pids, pid)
+		}
+		return rows.Err()
+	})
+	if err != nil || len(pids) == 0 {
+		return -1
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return -1
+		}
+		// Fields after the command's closing parenthesis: state is the
+		// 3rd field of stat, utime the 14th and stime the 15th.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 13 {
+			return -1
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(u+st) * time.Second / 100 // USER_HZ is 100 on Linux
+	}
+	return total
+}
+
+// localPorts are the local ports of this process's TCP sockets.
+func localPorts() []int64 {
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		l, err := os.Readlink("/proc/self/fd/" + fd.Name())
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	var ports []int64
+	for _, table := range []string{"/proc/self/net/tcp", "/proc/self/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			if i := strings.LastIndexByte(f[1], ':'); i >= 0 {
+				if p, err := strconv.ParseInt(f[1][i+1:], 16, 64); err == nil {
+					ports = append(ports, p)
+				}
+			}
+		}
+	}
+	return ports
 }
 
 // loadAverage is the one-minute load average of the machine.

@@ -120,7 +120,14 @@ func (s *Service) launcherContext(ctx context.Context, c Campaign) (context.Cont
 	return kehu.WithActor(ctx, a), nil
 }
 
-// execute runs r batch by batch from its checkpoint.
+// execute runs r batch by batch from its checkpoint. Where the store
+// allows it (Store.ReadAhead), two batches are in flight: while one
+// batch's transaction records it, the next page of the audience is read
+// and decided on other connections (decideAhead). Each batch's writes and
+// checkpoint still commit together, one batch after the other, so a kill
+// loses at most the batch being written and a resume starts after the last
+// checkpoint; a decision read ahead is confirmed in its own transaction
+// (policy.Confirm) like any other.
 func (s *Service) execute(ctx context.Context, r Run) error {
 	c, err := s.d.Store.GetCampaign(ctx, r.CampaignID)
 	if err != nil {
@@ -135,6 +142,21 @@ func (s *Service) execute(ctx context.Context, r Run) error {
 			return err
 		}
 	}
+	// The page read ahead is abandoned on every way out (pause, cancel, a
+	// failed batch, ctx); its goroutine is waited for, so none outlives the
+	// run.
+	readAhead := s.d.Store.ReadAhead()
+	ahead, stop := context.WithCancel(actx)
+	var next <-chan decided
+	if readAhead {
+		next = s.decideAhead(ahead, c, r.Number, r.Checkpoint)
+	}
+	defer func() {
+		stop()
+		if next != nil {
+			<-next
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -150,28 +172,63 @@ func (s *Service) execute(ctx context.Context, r Run) error {
 		case Cancelled:
 			return nil // Cancel ended the run
 		}
-		ids, err := s.d.Segments.Audience(actx, c.SegmentID, r.Checkpoint, s.d.Batch)
-		if err != nil {
-			return fmt.Errorf("audience after %d: %w", r.Checkpoint, err)
+		var d decided
+		if next != nil {
+			d, next = <-next, nil
+		} else {
+			d = s.decide(actx, c, r.Number, r.Checkpoint)
 		}
-		if len(ids) == 0 {
+		if d.err != nil {
+			return d.err
+		}
+		if len(d.ids) == 0 {
 			return s.finish(actx, c, r)
 		}
-		if r, err = s.batch(actx, c, r, ids); err != nil {
+		if readAhead {
+			next = s.decideAhead(ahead, c, r.Number, d.ids[len(d.ids)-1])
+		}
+		if r, err = s.record(actx, c, r, d); err != nil {
 			return err
 		}
 	}
 }
 
-// batch decides, records and queues one batch of the audience and moves
-// the checkpoint past it, all in one transaction.
-func (s *Service) batch(ctx context.Context, c Campaign, r Run, ids []int64) (Run, error) {
-	now := s.d.Clock.Now().UTC()
+// decided is a page of the audience with its decisions, read ahead of
+// its transaction.
+type decided struct {
+	ids     []int64  // the page, in id order
+	control []Member // its control group
+	pb      policy.Batch
+	mark    int64             // the contact log's position before deciding
+	ds      []policy.Decision // the treatment group's decisions
+	now     time.Time
+	err     error
+}
+
+// decideAhead runs decide on its own goroutine; the channel delivers its
+// result once.
+func (s *Service) decideAhead(ctx context.Context, c Campaign, run int, after int64) <-chan decided {
+	out := make(chan decided, 1)
+	go func() { out <- s.decide(ctx, c, run, after) }()
+	return out
+}
+
+// decide reads the page of the audience after the customer id after,
+// splits off the control group and decides the rest under the contact
+// policy, outside any transaction.
+func (s *Service) decide(ctx context.Context, c Campaign, run int, after int64) decided {
+	ids, err := s.d.Segments.Audience(ctx, c.SegmentID, after, s.d.Batch)
+	if err != nil {
+		return decided{err: fmt.Errorf("audience after %d: %w", after, err)}
+	}
+	if len(ids) == 0 {
+		return decided{}
+	}
+	d := decided{ids: ids, now: s.d.Clock.Now().UTC()}
 	var treat []int64
-	members := make([]Member, 0, len(ids))
 	for _, id := range ids {
 		if InControl(c.Seed, id, c.ControlPct) {
-			members = append(members, Member{CampaignID: c.ID, Run: r.Number, CustomerID: id, Group: Control, Outcome: OutcomeHeldOut})
+			d.control = append(d.control, Member{CampaignID: c.ID, Run: run, CustomerID: id, Group: Control, Outcome: OutcomeHeldOut})
 		} else {
 			treat = append(treat, id)
 		}
@@ -180,24 +237,31 @@ func (s *Service) batch(ctx context.Context, c Campaign, r Run, ids []int64) (Ru
 	if c.ProductID != nil {
 		pid = *c.ProductID
 	}
-	pch := PolicyChannel(c.Channel)
-	pb := policy.Batch{Channel: pch, Purpose: c.Purpose, ProductID: pid, At: now}
+	d.pb = policy.Batch{Channel: PolicyChannel(c.Channel), Purpose: c.Purpose, ProductID: pid, At: d.now}
 	// The contact log's position before deciding: Confirm re-decides, in
-	// the transaction, whoever another launch or journey contacted since.
-	mark, err := s.d.Policy.Mark(ctx)
-	if err != nil {
-		return r, fmt.Errorf("contact policy: %w", err)
+	// the transaction, whoever another launch or journey contacted since
+	// (a page read ahead also sees the batch before it there, whose
+	// customers are not its own).
+	if d.mark, err = s.d.Policy.Mark(ctx); err != nil {
+		return decided{err: fmt.Errorf("contact policy: %w", err)}
 	}
-	ds, err := s.d.Policy.DecideMany(ctx, pb, treat)
-	if err != nil {
-		return r, fmt.Errorf("contact policy: %w", err)
+	if d.ds, err = s.d.Policy.DecideMany(ctx, d.pb, treat); err != nil {
+		return decided{err: fmt.Errorf("contact policy: %w", err)}
 	}
+	return d
+}
+
+// record confirms, records and queues one decided batch and moves the
+// checkpoint past it, all in one transaction.
+func (s *Service) record(ctx context.Context, c Campaign, r Run, page decided) (Run, error) {
+	now, pb, ds := page.now, page.pb, page.ds
+	pid, pch := pb.ProductID, pb.Channel
 	next := r
-	next.Audience += int64(len(ids))
-	next.Control += int64(len(ids) - len(treat))
-	next.Checkpoint = ids[len(ids)-1]
-	err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-		if _, err := s.d.Policy.Confirm(ctx, pb, mark, ds); err != nil {
+	next.Audience += int64(len(page.ids))
+	next.Control += int64(len(page.control))
+	next.Checkpoint = page.ids[len(page.ids)-1]
+	err := s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := s.d.Policy.Confirm(ctx, pb, page.mark, ds); err != nil {
 			return err
 		}
 		var tally policy.Tally
@@ -248,7 +312,7 @@ func (s *Service) batch(ctx context.Context, c Campaign, r Run, ids []int64) (Ru
 		if err := s.deliver(ctx, c, r.Number, rows, allowed, tr); err != nil {
 			return err
 		}
-		return s.d.Store.SaveBatch(ctx, s.owner, next, append(members, tr...), now)
+		return s.d.Store.SaveBatch(ctx, s.owner, next, append(page.control, tr...), now)
 	})
 	if err != nil {
 		return r, err

@@ -77,6 +77,12 @@ type Store interface {
 	// SetRun stores a run's status, finish time and error (owner "" for a
 	// run nobody holds).
 	SetRun(ctx context.Context, owner string, r Run) error
+	// ReadAhead reports whether a launch reads and decides its next batch
+	// while the current one commits (true on PostgreSQL, where those reads
+	// run on other connections beside the write; on SQLite readers busy
+	// beside every commit hold back the WAL checkpoint, and the launch was
+	// slower).
+	ReadAhead() bool
 	// MessageIDs returns the outbox ids of dedup keys; TaskIDs the task ids.
 	MessageIDs(ctx context.Context, keys []string) (map[string]int64, error)
 	TaskIDs(ctx context.Context, keys []string) (map[string]int64, error)

@@ -26,12 +26,21 @@ const outboxInsertHead = `INSERT INTO outbox_messages (source_kind, source_id, c
 const outboxWidth = 13
 
 // Enqueue implements outbox.Store: multi-row INSERTs that skip existing
-// dedup keys, in the transaction in ctx (or one of its own, so a large
-// batch is all or nothing).
+// dedup keys (on PostgreSQL one INSERT of arrays, enqueueArrays), in the
+// transaction in ctx (or one of its own, so a large batch is all or
+// nothing).
 func (s *OutboxStore) Enqueue(ctx context.Context, rows []outbox.New, now time.Time) (int, error) {
 	inserted := 0
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
 		q := s.db.writer(ctx)
+		if s.db.dialect.IsPostgres() {
+			n, err := enqueueArrays(ctx, q, rows, now.UTC())
+			if err != nil {
+				return err
+			}
+			inserted = n
+			return parkEnqueued(ctx, q, rows, now)
+		}
 		d := s.db.dialect
 		per := max(1, maxBatchParams/outboxWidth)
 		now := now.UTC()
@@ -45,20 +54,9 @@ func (s *OutboxStore) Enqueue(ctx context.Context, rows []outbox.New, now time.T
 				if r.TemplateID != 0 {
 					tmpl = r.TemplateID
 				}
-				data, content := "", ""
-				if r.Data != nil {
-					b, err := json.Marshal(r.Data)
-					if err != nil {
-						return err
-					}
-					data = string(b)
-				}
-				if r.Content != nil {
-					b, err := json.Marshal(r.Content)
-					if err != nil {
-						return err
-					}
-					content = string(b)
+				data, content, err := messageText(r)
+				if err != nil {
+					return err
 				}
 				due := now
 				if r.NotBefore.After(now) {

@@ -350,20 +350,48 @@ func (s *PolicyStore) RecordContacts(ctx context.Context, cs []policy.Contact) e
 	if err := s.lockContacts(ctx); err != nil {
 		return err
 	}
-	rows := make([][]any, len(cs))
-	for i, c := range cs {
-		var product sql.NullInt64
-		if c.ProductID != 0 {
-			product = sql.NullInt64{Int64: c.ProductID, Valid: true}
+	var err error
+	if s.db.dialect.IsPostgres() {
+		err = recordContactsArrays(ctx, s.db.writer(ctx), cs)
+	} else {
+		rows := make([][]any, len(cs))
+		for i, c := range cs {
+			var product sql.NullInt64
+			if c.ProductID != 0 {
+				product = sql.NullInt64{Int64: c.ProductID, Valid: true}
+			}
+			rows[i] = []any{c.CustomerID, c.Channel, c.Purpose, c.SourceKind, c.SourceID, product, c.At.UTC()}
 		}
-		rows[i] = []any{c.CustomerID, c.Channel, c.Purpose, c.SourceKind, c.SourceID, product, c.At.UTC()}
+		err = insertRows(ctx, s.db.dialect, s.db.writer(ctx),
+			"INSERT INTO contact_log (customer_id, channel, purpose, source_kind, source_id, product_id, contacted_at)", "", 7, rows)
 	}
-	err := insertRows(ctx, s.db.dialect, s.db.writer(ctx),
-		"INSERT INTO contact_log (customer_id, channel, purpose, source_kind, source_id, product_id, contacted_at)", "", 7, rows)
 	if err != nil {
 		return fmt.Errorf("record contacts: %w", err)
 	}
 	return nil
+}
+
+// recordContactsArrays inserts contacts on PostgreSQL with one array
+// parameter per column, in order (so their ids are drawn in the order of
+// cs), for the reason insertMembersArrays gives.
+func recordContactsArrays(ctx context.Context, q querier, cs []policy.Contact) error {
+	n := len(cs)
+	customers, sources := make([]int64, n), make([]int64, n)
+	channels, purposes, kinds := make([]string, n), make([]string, n), make([]string, n)
+	products, at := make([]*int64, n), make([]time.Time, n)
+	for i, c := range cs {
+		customers[i], sources[i] = c.CustomerID, c.SourceID
+		channels[i], purposes[i], kinds[i] = c.Channel, c.Purpose, c.SourceKind
+		if c.ProductID != 0 {
+			products[i] = &cs[i].ProductID
+		}
+		at[i] = c.At.UTC()
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO contact_log (customer_id, channel, purpose, source_kind, source_id,
+		product_id, contacted_at)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+			$7::timestamptz[])`, customers, channels, purposes, kinds, sources, products, at)
+	return err
 }
 
 // contactLogLock is the PostgreSQL advisory lock every transaction that
@@ -421,16 +449,22 @@ func (s *PolicyStore) AddSuppressions(ctx context.Context, kind string, id int64
 	for r := range counts {
 		reasons = append(reasons, r)
 	}
-	slices.Sort(reasons) // a fixed order: two runs lock the rows alike
-	q := s.db.writer(ctx)
+	if len(reasons) == 0 {
+		return nil
+	}
+	// One statement for every reason (a launch batch has about six), its
+	// rows in a fixed order so two runs lock the rows alike.
+	slices.Sort(reasons)
+	args := make([]any, 0, 5*len(reasons))
 	for _, r := range reasons {
-		_, err := q.ExecContext(ctx, `INSERT INTO contact_suppressions (source_kind, source_id, reason, count, updated_at)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (source_kind, source_id, reason) DO UPDATE SET count = contact_suppressions.count + excluded.count,
-			  updated_at = excluded.updated_at`, kind, id, r, counts[r], at.UTC())
-		if err != nil {
-			return fmt.Errorf("suppressions of %s %d: %w", kind, id, err)
-		}
+		args = append(args, kind, id, r, counts[r], at.UTC())
+	}
+	_, err := s.db.writer(ctx).ExecContext(ctx, `INSERT INTO contact_suppressions (source_kind, source_id, reason, count,
+		updated_at) VALUES `+s.db.dialect.valuesClause(len(reasons), 5)+`
+		ON CONFLICT (source_kind, source_id, reason) DO UPDATE SET count = contact_suppressions.count + excluded.count,
+		  updated_at = excluded.updated_at`, args...)
+	if err != nil {
+		return fmt.Errorf("suppressions of %s %d: %w", kind, id, err)
 	}
 	return nil
 }
