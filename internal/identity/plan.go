@@ -18,6 +18,22 @@ type Batch struct {
 	InScope func(orgID int64, owner *int64) bool
 	// Now is the time of the batch: created_at/updated_at of what it writes.
 	Now time.Time
+	// Known, when set, says which keys may already be stored: an initial
+	// load into an empty bank knows every key it stored itself, so the
+	// records whose keys it never saw skip the database lookups. nil looks
+	// every record up.
+	Known Known
+}
+
+// Known is what an initial load knows of the store: which source links may
+// exist (false: certainly not; true: look it up), and every customer that
+// may hold an identity document or mobile (none: certainly nobody). The
+// customers are loaded by id and matched by what they hold now, so a
+// candidate too many costs a lookup, never a wrong match.
+type Known interface {
+	MayHaveLink(sourceID string) bool // of the batch's source system
+	IdentityHolders(k IdentityKey) []int64
+	MobileHolders(index string) []int64
 }
 
 // Outcomes of a record.

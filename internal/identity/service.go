@@ -101,7 +101,7 @@ func (s *Service) Apply(ctx context.Context, b Batch, rules Rules) ([]Outcome, e
 func (s *Service) apply(ctx context.Context, b Batch, rules Rules) ([]Outcome, error) {
 	ids := make([]string, 0, len(b.Records))
 	for _, r := range b.Records {
-		if r.SourceID != "" {
+		if r.SourceID != "" && (b.Known == nil || b.Known.MayHaveLink(r.SourceID)) {
 			ids = append(ids, r.SourceID)
 		}
 	}
@@ -143,12 +143,29 @@ func (s *Service) load(ctx context.Context, b Batch, links map[string]*Link) (ma
 			}
 			q.IDs = append(q.IDs, l.CustomerID)
 		}
-		if r.Sealed.IDNumberIndex != "" {
-			q.Identities = append(q.Identities, IdentityKey{r.Customer.IDType, r.Sealed.IDNumberIndex})
+		k, m := IdentityKey{r.Customer.IDType, r.Sealed.IDNumberIndex}, r.Sealed.MobileIndex
+		if r.Customer.Type != customer.Individual {
+			m = ""
 		}
-		if r.Sealed.MobileIndex != "" && r.Customer.Type == customer.Individual {
-			q.Mobiles = append(q.Mobiles, r.Sealed.MobileIndex)
+		switch {
+		case b.Known != nil:
+			if k.Index != "" {
+				q.IDs = append(q.IDs, b.Known.IdentityHolders(k)...)
+			}
+			if m != "" {
+				q.IDs = append(q.IDs, b.Known.MobileHolders(m)...)
+			}
+		default:
+			if k.Index != "" {
+				q.Identities = append(q.Identities, k)
+			}
+			if m != "" {
+				q.Mobiles = append(q.Mobiles, m)
+			}
 		}
+	}
+	if len(q.IDs)+len(q.Identities)+len(q.Mobiles) == 0 {
+		return map[int64]*Existing{}, nil
 	}
 	existing, err := s.store.Customers(ctx, q)
 	if err != nil {

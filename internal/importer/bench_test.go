@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"testing"
@@ -74,6 +75,7 @@ func writeCustomerFile(b testing.TB, n int) string {
 func BenchmarkCustomerImport(b *testing.B) {
 	n := benchCustomers(b)
 	path := writeCustomerFile(b, n)
+	defer debug.SetGCPercent(debug.SetGCPercent(importer.ImportGCPercent)) // as kehu import runs
 	for b.Loop() {
 		b.StopTimer()
 		db, raw := testkit.NewRawDB(b, "sqlite")

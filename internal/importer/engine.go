@@ -211,7 +211,8 @@ type runState struct {
 	pending Counts           // counts stored by the transaction in progress
 	seen    map[uint64]int64 // subject key of each accepted row → its line
 	seed    maphash.Seed
-	batch   int // rows per transaction: the engine's, or largeLoadBatch
+	batch   int          // rows per transaction: the engine's, or largeLoadBatch
+	initial *initialLoad // an initial load's known keys (initial.go); nil: look every key up
 }
 
 func (e *Engine) run(ctx context.Context, job *Job, path string, scope *customer.ScopeFilter) (Counts, error) {
@@ -229,8 +230,24 @@ func (e *Engine) run(ctx context.Context, job *Job, path string, scope *customer
 		return job.Counts, err
 	}
 	defer restore()
+	if job.Kind == KindCustomers {
+		rows, err := EstimateRows(path)
+		if err != nil {
+			return job.Counts, err
+		}
+		if st.initial, err = startInitialLoad(ctx, e.store, job.SourceSystem, rows); err != nil {
+			return job.Counts, err
+		}
+		// A job that looks keys up needs the identity indexes another
+		// (or its own crashed run) may have deferred.
+		if st.initial == nil {
+			if err := e.tx.WithTx(ctx, e.store.BuildIdentityIndexes); err != nil {
+				return job.Counts, err
+			}
+		}
+	}
 	if job.Kind == KindCustomers && e.deferFrom > 0 {
-		built, deferred, err := e.deferIndexes(ctx, job, path)
+		built, deferred, err := e.deferIndexes(ctx, job, path, st.initial != nil)
 		if err != nil {
 			return job.Counts, err
 		}
@@ -242,6 +259,11 @@ func (e *Engine) run(ctx context.Context, job *Job, path string, scope *customer
 	err = e.pipeline(ctx, st, src)
 	return st.counts, err
 }
+
+// ImportGCPercent is the garbage collector's target `kehu import` runs
+// with (runtime/debug.SetGCPercent) unless GOGC is set: a process that only
+// imports may hold more garbage for less collecting.
+const ImportGCPercent = 400
 
 // largeLoadBatch is the rows per transaction of a large load (one whose
 // indexes are deferred). The identity and mobile blind indexes stay during
@@ -258,13 +280,13 @@ const largeLoadBatch = 25_000
 // builds them again when the run ends — done, failed or cancelled — and
 // whether it dropped any. A process killed in between leaves them to the
 // next start (store.Migrate), so a search is slow meanwhile but never wrong.
-func (e *Engine) deferIndexes(ctx context.Context, job *Job, path string) (func(), bool, error) {
+func (e *Engine) deferIndexes(ctx context.Context, job *Job, path string, initial bool) (func(), bool, error) {
 	rows, err := EstimateRows(path)
 	if err != nil {
 		return nil, false, err
 	}
 	rows -= job.CheckpointLine // a resumed job loads only the rest
-	deferred, err := e.store.DeferCustomerIndexes(ctx, job.ID, rows, e.deferFrom)
+	deferred, err := e.store.DeferCustomerIndexes(ctx, job.ID, rows, e.deferFrom, initial)
 	if err != nil || !deferred {
 		return func() {}, false, err
 	}

@@ -234,8 +234,13 @@ type Store interface {
 	// for a load of about expectRows rows when it is at least minRows and
 	// more than the customers already stored, and reports whether it did;
 	// RestoreDeferredIndexes builds the job's deferred indexes again.
-	DeferCustomerIndexes(ctx context.Context, jobID, expectRows, minRows int64) (bool, error)
+	// With identityToo the identity document and mobile indexes go too (an
+	// initial load, which reads neither); BuildIdentityIndexes builds those
+	// again in the transaction of ctx.
+	DeferCustomerIndexes(ctx context.Context, jobID, expectRows, minRows int64, identityToo bool) (bool, error)
 	RestoreDeferredIndexes(ctx context.Context, jobID int64) (int, error)
+	BuildIdentityIndexes(ctx context.Context) error
+	LoadMarker
 
 	// Rollback deletes what job id created (see docs/IMPORT.md).
 	Rollback(ctx context.Context, id int64) (RollbackResult, error)

@@ -14,6 +14,7 @@ type result struct {
 	status    string // identity.Outcome* values
 	merged    bool
 	suspected int
+	customer  int64 // the customer a customers row resolved to (0: rejected)
 	column    string
 	reason    string
 }
@@ -59,10 +60,20 @@ func (e *Engine) write(ctx context.Context, st *runState, c *chunk) error {
 	last := c.rows[len(c.rows)-1].Line
 	res, err := e.commit(ctx, st, valid, delta, rejects, last)
 	if err != nil && ctx.Err() == nil {
+		if st.initial != nil {
+			st.initial.off = true // something unforeseen: from here on, look every key up
+		}
 		res, err = e.oneByOne(ctx, st, valid, delta, rejects, last)
 	}
 	if err != nil {
 		return err
+	}
+	if l := st.initial; l != nil && !l.off {
+		recs, ids := make([]identity.Incoming, 0, len(valid)), make([]int64, 0, len(valid))
+		for i, p := range valid {
+			recs, ids = append(recs, p.rec.(identity.Incoming)), append(ids, res.results[i].customer)
+		}
+		l.committed(recs, ids)
 	}
 	for i, r := range res.results {
 		if r.status != identity.OutcomeRejected {
@@ -215,15 +226,22 @@ func (e *Engine) applyCustomers(ctx context.Context, st *runState, rows []parsed
 	for i, p := range rows {
 		recs[i] = p.rec.(identity.Incoming)
 	}
-	outcomes, err := e.identity.Apply(ctx, identity.Batch{JobID: st.job.ID, SourceSystem: st.job.SourceSystem,
-		Records: recs, InScope: st.inScope, Now: e.clock.Now()}, st.rules)
+	known, err := e.known(ctx, st)
 	if err != nil {
+		return applied{}, err
+	}
+	outcomes, err := e.identity.Apply(ctx, identity.Batch{JobID: st.job.ID, SourceSystem: st.job.SourceSystem,
+		Records: recs, InScope: st.inScope, Now: e.clock.Now(), Known: known}, st.rules)
+	if err != nil {
+		return applied{}, err
+	}
+	if err := e.marked(ctx, st); err != nil {
 		return applied{}, err
 	}
 	res := applied{results: make([]result, len(outcomes))}
 	for i, o := range outcomes {
 		res.results[i] = result{line: o.Line, status: o.Status, merged: o.Merged, suspected: o.Suspected,
-			column: o.Column, reason: o.Reason}
+			column: o.Column, reason: o.Reason, customer: o.CustomerID}
 	}
 	return res, nil
 }

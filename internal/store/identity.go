@@ -223,7 +223,7 @@ func (s *IdentityStore) ApplyPlan(ctx context.Context, p *identity.Plan) error {
 		links = append(links, []any{l.SourceSystem, l.SourceID, l.CustomerID, l.Origin, l.MatchedBy, nullID(l.JobID),
 			l.Line, l.Prints, l.LinkedAt.UTC(), l.LinkedAt.UTC()})
 	}
-	if err := s.db.insertRowsHot(ctx, "INSERT INTO customer_sources (source_system, source_id, customer_id, origin, "+
+	if err := s.db.insertRowsHot(ctx, s.db.dialect.insertFail()+" customer_sources (source_system, source_id, customer_id, origin, "+
 		"matched_by, job_id, line, prints, observed_at, linked_at)", "", 10, maxBatchParams/10, links); err != nil {
 		return fmt.Errorf("insert source links: %w", err)
 	}
@@ -314,18 +314,18 @@ func (s *IdentityStore) insertWithIDs(ctx context.Context, q querier, p *identit
 		rows[i] = append([]any{id}, rows[i]...)
 		p.IDs[p.Creates[i].Ref] = id
 	}
-	return s.db.insertRowsHot(ctx, "INSERT INTO customers (id, "+createColumns+")", "", 26, sqliteJournalRows, rows)
+	return s.db.insertRowsHot(ctx, "INSERT OR FAIL INTO customers (id, "+createColumns+")", "", 26, sqliteInsertRows, rows)
 }
 
-// sqliteJournalRows bounds the rows of one multi-row INSERT into customers
-// on SQLite. A statement of several rows into a table with indexes and
-// triggers runs in a statement transaction, whose journal holds every
-// existing page the statement changes; modernc's allocator keeps only 4 MiB
-// of freed memory per size class committed and hands the rest back to the
-// kernel, so a statement of a thousand rows (tens of MiB of journal) paid a
-// page fault for most journal pages and an madvise when it ended — a third
-// of an import's CPU. A hundred rows keep the journal inside that window.
-const sqliteJournalRows = 100
+// sqliteInsertRows is the rows of one multi-row INSERT into customers on
+// SQLite. The INSERT is OR FAIL: a statement of several rows that may stop
+// at a constraint ABORTs by default, which needs a statement journal holding
+// every existing page the statement changes (and modernc's allocator hands
+// most of that memory back to the kernel when the statement ends — a third
+// of an import's CPU once, when statements were a thousand rows). FAIL
+// keeps the rows before the failing one instead, and the batch's whole
+// transaction is rolled back on any error anyway, so it needs no journal.
+const sqliteInsertRows = 500
 
 // writeUpdates stores the changed customers, sealed as the plan carries them.
 func (s *IdentityStore) writeUpdates(ctx context.Context, q querier, updates []identity.Update) error {

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
+
+	"kehu/internal/importer"
 )
 
 // Large customer imports build the customers' search and scope indexes
@@ -29,6 +32,10 @@ const importStaleAfter = 2 * time.Minute
 // keptDuringLoad names the non-unique customer indexes an import reads.
 var keptDuringLoad = map[string]bool{"customers_mobile": true}
 
+// IdentityIndexes are the indexes identity resolution reads: an initial
+// load that looks nothing up (importer, "initial loads") defers them too.
+var IdentityIndexes = []string{"customers_identity", "customers_mobile"}
+
 // DeferIndexesFrom is the smallest expected number of rows for which an
 // import defers the customer indexes: below it the rebuild costs more
 // than the inserts it saves.
@@ -38,8 +45,10 @@ const DeferIndexesFrom = 100_000
 // job jobID when expectRows is at least minRows and more than the number of
 // customers already stored (a re-run of the same file is not a large load),
 // and reports whether it did. Nothing is dropped
-// while another job's indexes are still deferred.
-func (s *ImportStore) DeferCustomerIndexes(ctx context.Context, jobID, expectRows, minRows int64) (bool, error) {
+// while another job's indexes are still deferred. With identityToo the
+// identity document and mobile indexes go too (IdentityIndexes): for an
+// initial load, which does not read them, on SQLite only.
+func (s *ImportStore) DeferCustomerIndexes(ctx context.Context, jobID, expectRows, minRows int64, identityToo bool) (bool, error) {
 	if expectRows < minRows {
 		return false, nil
 	}
@@ -59,7 +68,7 @@ func (s *ImportStore) DeferCustomerIndexes(ctx context.Context, jobID, expectRow
 		if expectRows <= customers {
 			return nil
 		}
-		defs, err := s.deferrable(ctx, q)
+		defs, err := s.deferrable(ctx, q, identityToo && !s.db.dialect.IsPostgres())
 		if err != nil {
 			return err
 		}
@@ -87,7 +96,7 @@ type indexDef struct{ name, sql string }
 
 // deferrable lists the customer indexes a large load may drop, with the
 // statements that create them again.
-func (s *ImportStore) deferrable(ctx context.Context, q querier) ([]indexDef, error) {
+func (s *ImportStore) deferrable(ctx context.Context, q querier, identityToo bool) ([]indexDef, error) {
 	query := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' AND sql IS NOT NULL
 		ORDER BY name`
 	if s.db.dialect.IsPostgres() {
@@ -101,7 +110,8 @@ func (s *ImportStore) deferrable(ctx context.Context, q querier) ([]indexDef, er
 			return err
 		}
 		upper := strings.ToUpper(d.sql)
-		if keptDuringLoad[d.name] || strings.Contains(upper, "UNIQUE") || strings.Contains(upper, " WHERE ") {
+		kept := keptDuringLoad[d.name] || strings.Contains(upper, "UNIQUE") || strings.Contains(upper, " WHERE ")
+		if kept && !(identityToo && slices.Contains(IdentityIndexes, d.name)) {
 			return nil
 		}
 		out = append(out, d)
@@ -133,14 +143,24 @@ func (s *ImportStore) RestoreDeferredIndexes(ctx context.Context, jobID int64) (
 		return 0, err
 	}
 	if len(defs) > 0 && !s.db.dialect.IsPostgres() {
-		// SQLite sorts an index's keys on one thread unless told it may use
-		// helpers; with one per CPU the build of a million-row index takes
-		// about half as long. The write connection is the pool's only one,
-		// so the setting holds for these statements and is reset after.
-		if _, err := s.db.write.ExecContext(ctx, fmt.Sprintf("PRAGMA threads = %d", runtime.GOMAXPROCS(0))); err != nil {
-			return 0, fmt.Errorf("deferred indexes: %w", err)
+		// SQLite's sorter works in memory blocks it spills to temporary
+		// files as sorted runs, which helper threads (one per CPU) sort
+		// while the next run fills, then merges them. With temp_store=MEMORY
+		// (the connection's setting, for statement journals) it does none of
+		// that: it mallocs every key on its own and sorts one linked list of
+		// a million on one thread, then frees them one by one — about 45%
+		// slower per index on 1M rows. So the builds run with temporary files.
+		// The write connection is the pool's only one, so the settings hold
+		// for these statements and are reset after.
+		for _, p := range []string{fmt.Sprintf("PRAGMA threads = %d", runtime.GOMAXPROCS(0)), "PRAGMA temp_store = FILE"} {
+			if _, err := s.db.write.ExecContext(ctx, p); err != nil {
+				return 0, fmt.Errorf("deferred indexes: %w", err)
+			}
 		}
-		defer func() { _, _ = s.db.write.ExecContext(ctx, "PRAGMA threads = 0") }()
+		defer func() {
+			_, _ = s.db.write.ExecContext(ctx, "PRAGMA threads = 0")
+			_, _ = s.db.write.ExecContext(ctx, "PRAGMA temp_store = MEMORY")
+		}()
 	}
 	for i, d := range defs {
 		err := s.db.WithTx(ctx, func(ctx context.Context) error {
@@ -160,6 +180,31 @@ func (s *ImportStore) RestoreDeferredIndexes(ctx context.Context, jobID int64) (
 		}
 	}
 	return len(defs), nil
+}
+
+// BuildIdentityIndexes creates again, in the transaction of ctx, the
+// identity indexes a job deferred (IdentityIndexes; none: a no-op): a job
+// that must look keys up — one that knows too few, or another job running
+// beside it — needs them at once.
+func (s *ImportStore) BuildIdentityIndexes(ctx context.Context) error {
+	q := s.db.writer(ctx)
+	for _, name := range IdentityIndexes {
+		var def string
+		err := q.QueryRowContext(ctx, "SELECT definition FROM deferred_indexes WHERE name = $1", name).Scan(&def)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("build deferred index %s: %w", name, err)
+		}
+		if _, err := q.ExecContext(ctx, def); err != nil {
+			return fmt.Errorf("build deferred index %s: %w", name, err)
+		}
+		if _, err := q.ExecContext(ctx, "DELETE FROM deferred_indexes WHERE name = $1", name); err != nil {
+			return fmt.Errorf("build deferred index %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // healDeferredIndexes builds the indexes of imports that are no longer
@@ -189,4 +234,104 @@ func (db *DB) healDeferredIndexes(ctx context.Context, stale time.Duration) erro
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// identityChanges are the audit actions of every write that adds, changes,
+// merges or removes a customer or a source link outside an import's own
+// batch: every customer write is audited (docs/AUDIT.md), so none can slip
+// past Untouched.
+var identityChanges = []string{"customer.create", "customer.update", "customer.merge", "customer.unmerge",
+	"privacy.rectify", "privacy.erase", "import.rollback", "ingest.batch"}
+
+// MarkLoad returns the current mark, in the transaction of ctx. On
+// PostgreSQL, where concurrent transactions commit ids out of order, the
+// mark is never valid and an initial load looks every key up.
+func (s *ImportStore) MarkLoad(ctx context.Context) (importer.LoadMark, error) {
+	var m importer.LoadMark
+	if s.db.dialect.IsPostgres() {
+		return m, nil
+	}
+	err := s.db.writer(ctx).QueryRowContext(ctx, `SELECT (SELECT COALESCE(max(id), 0) FROM customers),
+		(SELECT COALESCE(max(id), 0) FROM customer_sources), (SELECT COALESCE(max(id), 0) FROM audit_log)`).
+		Scan(&m.Customers, &m.Sources, &m.Audit)
+	if err != nil {
+		return m, fmt.Errorf("mark load: %w", err)
+	}
+	m.Valid = true
+	return m, nil
+}
+
+// Untouched reports, in the transaction of ctx, whether nobody has added a
+// customer or source link, or recorded a change of one, since m. On SQLite
+// the batch's transaction holds the only write lock, so nothing can come
+// between this check and the batch's own writes.
+func (s *ImportStore) Untouched(ctx context.Context, m importer.LoadMark) (bool, error) {
+	if !m.Valid {
+		return false, nil
+	}
+	now, err := s.MarkLoad(ctx)
+	if err != nil || now.Customers != m.Customers || now.Sources != m.Sources {
+		return false, err
+	}
+	if now.Audit == m.Audit {
+		return true, nil
+	}
+	args := []any{m.Audit}
+	for _, a := range identityChanges {
+		args = append(args, a)
+	}
+	var changed bool
+	err = s.db.writer(ctx).QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id > $1 AND action IN ("+
+		s.db.dialect.params(2, len(identityChanges))+"))", args...).Scan(&changed)
+	if err != nil {
+		return false, fmt.Errorf("mark load: %w", err)
+	}
+	return !changed, nil
+}
+
+// KnownKeys hands fn every key identity resolution could find in the store
+// — each customer's identity document and mobile blind indexes, each source
+// link of sourceSystem — and returns the mark they were read at, all in one
+// transaction on the write connection, so no write comes between them. When
+// more than limit customers are stored it reads nothing and returns an
+// invalid mark (the job looks keys up instead); on PostgreSQL too.
+func (s *ImportStore) KnownKeys(ctx context.Context, sourceSystem string, limit int64,
+	fn func(importer.KnownKey)) (importer.LoadMark, error) {
+	var mark importer.LoadMark
+	if s.db.dialect.IsPostgres() {
+		return mark, nil
+	}
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		q := s.db.writer(ctx)
+		var n int64
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM customers").Scan(&n); err != nil || n > limit {
+			return err
+		}
+		err := queryEach(ctx, q, "known keys", "SELECT id, id_type, id_number_bidx, mobile_bidx FROM customers", nil,
+			func(rows *sql.Rows) error {
+				var k importer.KnownKey
+				err := rows.Scan(&k.Customer, &k.IDType, &k.IDIndex, &k.Mobile)
+				fn(k)
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		err = queryEach(ctx, q, "known keys", "SELECT source_id FROM customer_sources WHERE source_system = $1",
+			[]any{sourceSystem}, func(rows *sql.Rows) error {
+				var k importer.KnownKey
+				err := rows.Scan(&k.SourceID)
+				fn(k)
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		mark, err = s.MarkLoad(ctx)
+		return err
+	})
+	if err != nil {
+		return importer.LoadMark{}, fmt.Errorf("known keys: %w", err)
+	}
+	return mark, nil
 }

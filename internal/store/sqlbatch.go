@@ -71,6 +71,17 @@ func (db *DB) insertRowsHot(ctx context.Context, head, tail string, width, per i
 	return insertChunks(ctx, db.dialect, db.hotWriter(ctx), db.writer(ctx), head, tail, width, per, rows)
 }
 
+// insertFail begins an INSERT that stops at the first row breaking a
+// constraint without undoing the statement's earlier rows: INSERT OR FAIL
+// on SQLite, which then needs no statement journal, plain INSERT on
+// PostgreSQL. For statements whose error rolls the whole transaction back.
+func (d Dialect) insertFail() string {
+	if d.IsPostgres() {
+		return "INSERT INTO"
+	}
+	return "INSERT OR FAIL INTO"
+}
+
 // insertChunks writes rows per at a time: full chunks through full, the
 // rest through q.
 func insertChunks(ctx context.Context, d Dialect, full, q querier, head, tail string, width, per int, rows [][]any) error {
