@@ -79,9 +79,9 @@ type Store interface {
 	SetRun(ctx context.Context, owner string, r Run) error
 	// ReadAhead reports whether a launch reads and decides its next batch
 	// while the current one commits (true on PostgreSQL, where those reads
-	// run on other connections beside the write; on SQLite readers busy
-	// beside every commit hold back the WAL checkpoint, and the launch was
-	// slower).
+	// run on other connections beside the write; on SQLite the launch was
+	// slower with it, probably because readers busy beside every commit
+	// hold back the WAL checkpoint).
 	ReadAhead() bool
 	// MessageIDs returns the outbox ids of dedup keys; TaskIDs the task ids.
 	MessageIDs(ctx context.Context, keys []string) (map[string]int64, error)
