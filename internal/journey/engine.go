@@ -95,14 +95,6 @@ type Options struct {
 	// Tick is how often the worker looks without a notification
 	// (default 1 s).
 	Tick time.Duration
-	// Gap is the least time from the start of one pass to the start of the
-	// next (default 200 ms; negative: none). At full ingest the feeds
-	// commit dozens of batches a second and each would wake a pass whose
-	// transaction takes SQLite's one write lock and an fsync; waiting out
-	// the gap lets one pass take every batch committed meanwhile, so the
-	// journeys cost the feeds a few commits a second, not one per batch,
-	// while an event still fires within the gap plus one pass.
-	Gap time.Duration
 }
 
 // Deps are the engine's collaborators. Work may be nil: task and lead
@@ -158,9 +150,6 @@ func NewEngine(d Deps) *Engine {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
-	if o.Gap == 0 {
-		o.Gap = 200 * time.Millisecond
-	}
 	return &Engine{d: d, loc: kehu.LoadShanghai(), wake: make(chan struct{}, 1)}
 }
 
@@ -175,13 +164,12 @@ func (e *Engine) Notify(_ context.Context, c ingest.Committed) {
 	}
 }
 
-// Run passes over new rows on every notification — at most one pass per
-// Gap — and every Tick until ctx ends.
+// Run passes over new rows on every notification and every Tick until ctx
+// ends.
 func (e *Engine) Run(ctx context.Context) {
 	t := time.NewTicker(e.d.Options.Tick)
 	defer t.Stop()
 	for {
-		started := time.Now()
 		if _, err := e.Pass(ctx); err != nil && ctx.Err() == nil {
 			e.d.Logger.ErrorContext(ctx, "journey pass failed", "err", err)
 		}
@@ -190,13 +178,6 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		case <-e.wake:
 		case <-t.C:
-		}
-		if wait := e.d.Options.Gap - time.Since(started); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
 		}
 	}
 }
