@@ -8,8 +8,9 @@ import (
 	"kehu/internal/identity"
 )
 
-// A customers job into a bank small enough to hold its keys in memory —
-// above all the initial load of a new bank, whose store is empty — can know
+// A customers job of more rows than the bank has customers, into a bank
+// small enough to hold its keys in memory — above all the initial load of a
+// new bank, whose store is empty — can know
 // every key identity resolution could find in the store: it reads them
 // once at the start (store KnownKeys) and adds those of every batch it
 // commits. Resolution then looks up only the source links it may have seen
@@ -71,13 +72,17 @@ type LoadMarker interface {
 }
 
 // startInitialLoad returns the known keys of a customers job of about
-// expect rows from sourceSystem, or nil when the store holds too many
-// customers or cannot tell.
+// expect rows from sourceSystem, or nil when the store holds as many
+// customers as the file has rows, or more than maxStoredKnown, or cannot
+// tell.
 func startInitialLoad(ctx context.Context, m LoadMarker, sourceSystem string, expect int64) (*initialLoad, error) {
 	size := int(min(max(expect, 0), maxInitialKeys))
 	l := &initialLoad{seed: maphash.MakeSeed(), links: make(map[uint64]struct{}, size),
 		ids: newHolders(size), mobiles: newHolders(size), max: maxInitialKeys}
-	mark, err := m.KnownKeys(ctx, sourceSystem, maxStoredKnown, func(k KnownKey) {
+	// A file no larger than the bank — a re-run, a daily delta — finds most
+	// of its keys stored and would look them up anyway: reading the whole
+	// bank's keys first would only add to it.
+	mark, err := m.KnownKeys(ctx, sourceSystem, min(maxStoredKnown, expect-1), func(k KnownKey) {
 		if k.SourceID != "" {
 			l.links[l.key(k.SourceID)] = struct{}{}
 		}

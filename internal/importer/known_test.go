@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -123,14 +124,16 @@ func TestKnownKeysGiveWayToOtherWriters(t *testing.T) {
 				t.Errorf("teller's customer: %v", err)
 			}
 		}}
-		rows := [][]string{personHeader,
-			{"C-1", "吴昊", rid("33010619860707001"), "13700000302", "", "HZ-A", ""},
-			{"C-2", "郑爽", rid("33010619870808001"), "13700000303", "", "HZ-A", ""},
-			{"C-3", "钱进", id, "13700000301", "", "HZ-A", ""},
+		// More rows than the bank's five customers: the job knows its keys.
+		rows := [][]string{personHeader}
+		for i, name := range []string{"吴昊", "郑爽", "冯伟", "陈静", "褚强", "卫敏"} {
+			rows = append(rows, []string{fmt.Sprintf("C-%d", i+1), name, rid(fmt.Sprintf("3301061986070700%d", i+1)),
+				fmt.Sprintf("1370000031%d", i), "", "HZ-A", ""})
 		}
+		rows = append(rows, []string{"C-9", "钱进", id, "13700000301", "", "HZ-A", ""})
 		path := h.file("core.csv", csvBytes(rows))
 		j, err := importer.NewEngine(deps).Run(h.operator(), h.job(importer.KindCustomers, "core_banking", path), path, nil)
-		if err != nil || j.Counts.Created != 2 || j.Counts.Merged != 1 {
+		if err != nil || j.Counts.Created != 6 || j.Counts.Merged != 1 {
 			t.Fatalf("import: %v %+v %+v", err, j.Counts, h.rejects(j.ID))
 		}
 		var n int
