@@ -19,6 +19,7 @@ import (
 	"kehu/internal/customer"
 	"kehu/internal/i18n"
 	"kehu/internal/kehu"
+	"kehu/internal/xlsxreport"
 )
 
 // AuditExport is recorded once per workbook; Count is the member rows.
@@ -26,7 +27,7 @@ const AuditExport = "campaign.export"
 
 // MaxMembers bounds the member rows of one workbook: an Excel sheet holds
 // 1,048,576 rows, one of them the header.
-const MaxMembers = 1_048_575
+const MaxMembers = xlsxreport.MaxRows
 
 // MemberRow is one member of one run as the workbook lists it.
 type MemberRow struct {
@@ -55,17 +56,13 @@ type Campaigns interface {
 }
 
 // Scoper gives the actor's customer read scope (customer.Service).
-type Scoper interface {
-	ReadScope(ctx context.Context) (customer.ScopeFilter, error)
-}
+type Scoper = xlsxreport.Scoper
 
 // ExportGate is the bulk-export rule of the privacy module
 // (privacy.Service.GateExport): it records the export's audit entry, and
 // above the bulk threshold uses up an approved bulk-export request or
 // refuses with *privacy.ApprovalRequiredError.
-type ExportGate interface {
-	GateExport(ctx context.Context, n int64, entry audit.Entry) error
-}
+type ExportGate = xlsxreport.ExportGate
 
 // Options choose what a workbook holds.
 type Options struct {
@@ -140,19 +137,15 @@ func (s *Service) ExportWith(ctx context.Context, id int64, lang string, w io.Wr
 	}
 	var members []MemberRow
 	if !o.NoMembers {
-		scope, err := s.d.Customers.ReadScope(ctx)
+		members, err = xlsxreport.Customers(ctx, s.d.Customers,
+			func(scope customer.ScopeFilter) ([]MemberRow, error) { return s.members(ctx, id, res, scope) },
+			func(m *MemberRow) *customer.Customer { return &m.Customer })
 		if err != nil {
 			return 0, err
 		}
-		if members, err = s.members(ctx, id, res, scope); err != nil {
-			return 0, err
-		}
-		for i := range members {
-			members[i].Customer = customer.Present(ctx, members[i].Customer)
-		}
 	}
-	b := book{t: func(key string, args ...any) string { return s.d.Bundle.T(lang, key, args...) },
-		lookup: func(key string) (string, bool) { return s.d.Bundle.Lookup(lang, key) }, loc: kehu.LoadShanghai()}
+	b := book{xlsxreport.Book{T: func(key string, args ...any) string { return s.d.Bundle.T(lang, key, args...) },
+		Lookup: func(key string) (string, bool) { return s.d.Bundle.Lookup(lang, key) }, Loc: kehu.LoadShanghai()}}
 	f, err := b.build(c, res, members, s.d.Clock.Now())
 	if err != nil {
 		return 0, fmt.Errorf("campaign %d workbook: %w", id, err)
@@ -168,36 +161,22 @@ func (s *Service) ExportWith(ctx context.Context, id int64, lang string, w io.Wr
 		}
 		entry.Reason = "results.xlsx without the member list"
 	}
-	if len(members) > 0 && s.d.Bulk != nil {
-		err = s.d.Bulk.GateExport(ctx, int64(len(members)), entry)
-	} else {
-		err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error { return s.d.Audit.Record(ctx, entry) })
-	}
-	if err != nil {
+	if err := xlsxreport.Release(ctx, s.d.Bulk, s.d.Tx, s.d.Audit, entry, f, w, "campaign "+strconv.FormatInt(id, 10)); err != nil {
 		return 0, err
-	}
-	if _, err := f.WriteTo(w); err != nil {
-		return 0, fmt.Errorf("write campaign %d workbook: %w", id, err)
 	}
 	return len(members), nil
 }
 
-// members reads every run's members in scope, up to MaxMembers.
+// members reads every run's members in scope, up to MaxMembers in all.
 func (s *Service) members(ctx context.Context, id int64, res campaign.Results, scope customer.ScopeFilter) ([]MemberRow, error) {
 	var out []MemberRow
-	const page = 5000
 	for _, r := range res.Runs {
-		after := int64(0)
-		for len(out) < MaxMembers {
-			rows, err := s.d.Store.MemberRows(ctx, id, r.Number, scope, after, min(page, MaxMembers-len(out)))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, rows...)
-			if len(rows) < page {
-				break
-			}
-			after = rows[len(rows)-1].CustomerID
+		var err error
+		out, err = xlsxreport.Page(out, func(after int64, limit int) ([]MemberRow, error) {
+			return s.d.Store.MemberRows(ctx, id, r.Number, scope, after, limit)
+		}, func(m MemberRow) int64 { return m.CustomerID })
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

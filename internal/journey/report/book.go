@@ -1,7 +1,6 @@
 package report
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -9,18 +8,11 @@ import (
 
 	"kehu/internal/journey"
 	"kehu/internal/lift"
+	"kehu/internal/xlsxreport"
 )
 
 // book builds the workbook in one language.
-type book struct {
-	t      func(key string, args ...any) string
-	lookup func(key string) (string, bool)
-	loc    *time.Location
-	f      *excelize.File
-	pct    int // style of rates
-	money  int // style of yuan amounts
-	bold   int
-}
+type book struct{ xlsxreport.Book }
 
 // metric is one line of the results sheet: its catalogue key, its stable
 // key (the second column, for formulas and scripts), how to read it and
@@ -29,10 +21,10 @@ type book struct {
 type metric struct {
 	label, key string
 	value      func(r journey.Results) any
-	style      string // "", "pct" or "money"
+	style      xlsxreport.Style
 }
 
-func yuan(fen int64) float64 { return float64(fen) / 100 }
+var yuan = xlsxreport.Yuan
 
 // defined leaves the cell empty when there is no control group to compare.
 func defined(v func(r journey.Results) float64) func(r journey.Results) any {
@@ -47,41 +39,41 @@ func defined(v func(r journey.Results) float64) func(r journey.Results) any {
 const cm = "campaign_report.metric."
 
 var metrics = []metric{
-	{"journeys.metric.fired", "fired", func(r journey.Results) any { return r.Fired }, ""},
-	{"journeys.metric.fired_treatment", "fired_treatment", func(r journey.Results) any { return r.FiredTreatment }, ""},
-	{"journeys.metric.fired_control", "fired_control", func(r journey.Results) any { return r.FiredControl }, ""},
-	{"journeys.metric.customers", "customers", func(r journey.Results) any { return r.Customers }, ""},
-	{"journeys.metric.treatment", "treatment", func(r journey.Results) any { return r.Treatment }, ""},
-	{"journeys.metric.control", "control", func(r journey.Results) any { return r.Control }, ""},
-	{cm + "suppressed", "suppressed", func(r journey.Results) any { return r.SuppressedTotal }, ""},
-	{cm + "queued", "queued", func(r journey.Results) any { return r.Queued }, ""},
-	{cm + "deferred", "deferred", func(r journey.Results) any { return r.Deferred }, ""},
-	{"journeys.metric.tasks", "tasks", func(r journey.Results) any { return r.Tasks }, ""},
-	{"journeys.metric.leads", "leads", func(r journey.Results) any { return r.Leads }, ""},
-	{"journeys.metric.tagged", "tagged", func(r journey.Results) any { return r.Tagged }, ""},
-	{"journeys.metric.actions_failed", "actions_failed", func(r journey.Results) any { return r.ActionsFailed }, ""},
-	{cm + "sent", "sent", func(r journey.Results) any { return r.Sent }, ""},
-	{cm + "delivered", "delivered", func(r journey.Results) any { return r.Delivered }, ""},
-	{cm + "opened", "opened", func(r journey.Results) any { return r.Opened }, ""},
-	{cm + "clicked", "clicked", func(r journey.Results) any { return r.Clicked }, ""},
-	{cm + "failed", "failed", func(r journey.Results) any { return r.Failed }, ""},
-	{cm + "converted_treatment", "converted_treatment", func(r journey.Results) any { return r.ConvertedTreatment }, ""},
-	{cm + "converted_control", "converted_control", func(r journey.Results) any { return r.ConvertedControl }, ""},
-	{cm + "rate_treatment", "rate_treatment", func(r journey.Results) any { return r.RateTreatment }, "pct"},
-	{cm + "rate_control", "rate_control", func(r journey.Results) any { return r.RateControl }, "pct"},
-	{cm + "lift", "lift", defined(func(r journey.Results) float64 { return r.Lift.Difference }), "pct"},
-	{cm + "lift_low", "lift_low", defined(func(r journey.Results) float64 { return r.Lift.Low }), "pct"},
-	{cm + "lift_high", "lift_high", defined(func(r journey.Results) float64 { return r.Lift.High }), "pct"},
-	{cm + "incremental", "incremental", defined(func(r journey.Results) float64 { return r.Incremental }), ""},
-	{cm + "cost", "cost", func(r journey.Results) any { return yuan(r.Cost) }, "money"},
-	{cm + "value", "value", func(r journey.Results) any { return yuan(r.Value) }, "money"},
-	{cm + "incremental_value", "incremental_value", func(r journey.Results) any { return yuan(r.IncrementalValue) }, "money"},
+	{"journeys.metric.fired", "fired", func(r journey.Results) any { return r.Fired }, xlsxreport.Plain},
+	{"journeys.metric.fired_treatment", "fired_treatment", func(r journey.Results) any { return r.FiredTreatment }, xlsxreport.Plain},
+	{"journeys.metric.fired_control", "fired_control", func(r journey.Results) any { return r.FiredControl }, xlsxreport.Plain},
+	{"journeys.metric.customers", "customers", func(r journey.Results) any { return r.Customers }, xlsxreport.Plain},
+	{"journeys.metric.treatment", "treatment", func(r journey.Results) any { return r.Treatment }, xlsxreport.Plain},
+	{"journeys.metric.control", "control", func(r journey.Results) any { return r.Control }, xlsxreport.Plain},
+	{cm + "suppressed", "suppressed", func(r journey.Results) any { return r.SuppressedTotal }, xlsxreport.Plain},
+	{cm + "queued", "queued", func(r journey.Results) any { return r.Queued }, xlsxreport.Plain},
+	{cm + "deferred", "deferred", func(r journey.Results) any { return r.Deferred }, xlsxreport.Plain},
+	{"journeys.metric.tasks", "tasks", func(r journey.Results) any { return r.Tasks }, xlsxreport.Plain},
+	{"journeys.metric.leads", "leads", func(r journey.Results) any { return r.Leads }, xlsxreport.Plain},
+	{"journeys.metric.tagged", "tagged", func(r journey.Results) any { return r.Tagged }, xlsxreport.Plain},
+	{"journeys.metric.actions_failed", "actions_failed", func(r journey.Results) any { return r.ActionsFailed }, xlsxreport.Plain},
+	{cm + "sent", "sent", func(r journey.Results) any { return r.Sent }, xlsxreport.Plain},
+	{cm + "delivered", "delivered", func(r journey.Results) any { return r.Delivered }, xlsxreport.Plain},
+	{cm + "opened", "opened", func(r journey.Results) any { return r.Opened }, xlsxreport.Plain},
+	{cm + "clicked", "clicked", func(r journey.Results) any { return r.Clicked }, xlsxreport.Plain},
+	{cm + "failed", "failed", func(r journey.Results) any { return r.Failed }, xlsxreport.Plain},
+	{cm + "converted_treatment", "converted_treatment", func(r journey.Results) any { return r.ConvertedTreatment }, xlsxreport.Plain},
+	{cm + "converted_control", "converted_control", func(r journey.Results) any { return r.ConvertedControl }, xlsxreport.Plain},
+	{cm + "rate_treatment", "rate_treatment", func(r journey.Results) any { return r.RateTreatment }, xlsxreport.Pct},
+	{cm + "rate_control", "rate_control", func(r journey.Results) any { return r.RateControl }, xlsxreport.Pct},
+	{cm + "lift", "lift", defined(func(r journey.Results) float64 { return r.Lift.Difference }), xlsxreport.Pct},
+	{cm + "lift_low", "lift_low", defined(func(r journey.Results) float64 { return r.Lift.Low }), xlsxreport.Pct},
+	{cm + "lift_high", "lift_high", defined(func(r journey.Results) float64 { return r.Lift.High }), xlsxreport.Pct},
+	{cm + "incremental", "incremental", defined(func(r journey.Results) float64 { return r.Incremental }), xlsxreport.Plain},
+	{cm + "cost", "cost", func(r journey.Results) any { return yuan(r.Cost) }, xlsxreport.Money},
+	{cm + "value", "value", func(r journey.Results) any { return yuan(r.Value) }, xlsxreport.Money},
+	{cm + "incremental_value", "incremental_value", func(r journey.Results) any { return yuan(r.IncrementalValue) }, xlsxreport.Money},
 	{cm + "roi", "roi", func(r journey.Results) any {
 		if r.ROI == nil {
 			return ""
 		}
 		return *r.ROI
-	}, "pct"},
+	}, xlsxreport.Pct},
 }
 
 // Sheet names (also the tests' handles).
@@ -91,29 +83,11 @@ const (
 	SheetFirings      = "firings"
 )
 
-func (b *book) sheet(key string) string { return b.t("journeys.sheet." + key) }
-
-// label words a code under prefix, the code itself when the catalogue has
-// no word for it.
-func (b *book) label(prefix, code string) string {
-	if s, ok := b.lookup(prefix + code); ok {
-		return s
-	}
-	return code
-}
+func (b *book) sheet(key string) string { return b.T("journeys.sheet." + key) }
 
 func (b *book) build(j journey.Journey, res journey.Results, product string, rows []FiringRow, now time.Time) (*excelize.File, error) {
-	b.f = excelize.NewFile()
-	var err error
-	if b.pct, err = b.f.NewStyle(&excelize.Style{NumFmt: 10}); err != nil { // 0.00%
-		return b.f, err
-	}
-	fmtMoney := "#,##0.00"
-	if b.money, err = b.f.NewStyle(&excelize.Style{CustomNumFmt: &fmtMoney}); err != nil {
-		return b.f, err
-	}
-	if b.bold, err = b.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
-		return b.f, err
+	if err := b.Start(); err != nil {
+		return b.F, err
 	}
 	for _, step := range []func() error{
 		func() error { return b.results(j, res, product, now) },
@@ -121,10 +95,10 @@ func (b *book) build(j journey.Journey, res journey.Results, product string, row
 		func() error { return b.firingSheet(rows) },
 	} {
 		if err := step(); err != nil {
-			return b.f, err
+			return b.F, err
 		}
 	}
-	return b.f, nil
+	return b.F, nil
 }
 
 // period words the results' period ("—" for an open end).
@@ -142,98 +116,51 @@ func period(res journey.Results) string {
 // results is the first sheet: what the journey is, then one line per
 // metric with its label, key and value.
 func (b *book) results(j journey.Journey, res journey.Results, product string, now time.Time) error {
-	name := b.sheet(SheetResults)
-	if err := b.f.SetSheetName("Sheet1", name); err != nil {
-		return err
-	}
 	head := [][]any{
-		{b.t("journeys.field.journey"), j.Name},
-		{b.t("journeys.field.id"), j.ID},
-		{b.t("journeys.field.trigger"), b.label("journeys.trigger.", j.Definition.Trigger)},
-		{b.t("journeys.col.status"), b.label("journeys.status.", j.Status)},
-		{b.t("journeys.field.period"), period(res)},
-		{b.t("journeys.field.control_pct"), res.ControlPct},
-		{b.t("campaign_report.field.product"), product},
-		{b.t("campaign_report.field.window"), res.ConversionDays},
-		{b.t("campaign_report.field.method"), res.Lift.Method},
-		{b.t("campaign_report.field.exported"), now.In(b.loc).Format("2006-01-02 15:04")},
+		{b.T("journeys.field.journey"), j.Name},
+		{b.T("journeys.field.id"), j.ID},
+		{b.T("journeys.field.trigger"), b.Label("journeys.trigger.", j.Definition.Trigger)},
+		{b.T("journeys.col.status"), b.Label("journeys.status.", j.Status)},
+		{b.T("journeys.field.period"), period(res)},
+		{b.T("journeys.field.control_pct"), res.ControlPct},
+		{b.T("campaign_report.field.product"), product},
+		{b.T("campaign_report.field.window"), res.ConversionDays},
+		{b.T("campaign_report.field.method"), res.Lift.Method},
+		{b.T("campaign_report.field.exported"), b.Stamp(now)},
 	}
-	for i, row := range head {
-		if err := b.f.SetSheetRow(name, "A"+strconv.Itoa(i+1), &row); err != nil {
-			return err
-		}
+	header := []any{b.T("campaign_report.col.metric"), b.T("campaign_report.col.key"), b.T("journeys.col.value")}
+	lines := make([]xlsxreport.Metric, 0, len(metrics))
+	for _, m := range metrics {
+		lines = append(lines, xlsxreport.Metric{Label: b.T(m.label), Key: m.key, Values: []any{m.value(res)}, Style: m.style})
 	}
-	top := len(head) + 2
-	header := []any{b.t("campaign_report.col.metric"), b.t("campaign_report.col.key"), b.t("journeys.col.value")}
-	if err := b.f.SetSheetRow(name, "A"+strconv.Itoa(top), &header); err != nil {
-		return err
-	}
-	if err := b.f.SetRowStyle(name, top, top, b.bold); err != nil {
-		return err
-	}
-	for i, m := range metrics {
-		n := top + 1 + i
-		row := []any{b.t(m.label), m.key, m.value(res)}
-		if err := b.f.SetSheetRow(name, "A"+strconv.Itoa(n), &row); err != nil {
-			return err
-		}
-		if style := map[string]int{"pct": b.pct, "money": b.money}[m.style]; style != 0 {
-			if err := b.f.SetCellStyle(name, "C"+strconv.Itoa(n), "C"+strconv.Itoa(n), style); err != nil {
-				return err
-			}
-		}
-	}
-	return b.f.SetColWidth(name, "A", "A", 24)
+	return b.Results(b.sheet(SheetResults), head, header, lines)
 }
 
 // suppressions is one line per reason: label, code, count.
 func (b *book) suppressions(res journey.Results) error {
-	name := b.sheet(SheetSuppressions)
-	if _, err := b.f.NewSheet(name); err != nil {
-		return err
+	header := []any{b.T("campaign_report.col.reason"), b.T("campaign_report.col.code"), b.T("campaign_report.col.total")}
+	var rows [][]any
+	for _, code := range lift.ReasonsByCount(res.Suppressed) {
+		rows = append(rows, []any{b.Label("journeys.reason.", code), code, res.Suppressed[code]})
 	}
-	header := []any{b.t("campaign_report.col.reason"), b.t("campaign_report.col.code"), b.t("campaign_report.col.total")}
-	if err := b.f.SetSheetRow(name, "A1", &header); err != nil {
-		return err
-	}
-	for i, code := range lift.ReasonsByCount(res.Suppressed) {
-		row := []any{b.label("journeys.reason.", code), code, res.Suppressed[code]}
-		if err := b.f.SetSheetRow(name, "A"+strconv.Itoa(i+2), &row); err != nil {
-			return err
-		}
-	}
-	return b.f.SetColWidth(name, "A", "A", 28)
+	return b.Table(b.sheet(SheetSuppressions), header, rows)
 }
 
 // firingSheet streams one row per firing.
 func (b *book) firingSheet(rows []FiringRow) error {
-	name := b.sheet(SheetFirings)
-	if _, err := b.f.NewSheet(name); err != nil {
-		return err
-	}
-	sw, err := b.f.NewStreamWriter(name)
-	if err != nil {
-		return err
-	}
-	header := []any{b.t("journeys.col.firing"), b.t("journeys.col.fired_at"), b.t("campaign_report.col.customer_id"),
-		b.t("journeys.col.customer"), b.t("journeys.col.group"), b.t("journeys.col.event"), b.t("journeys.col.outcomes")}
-	if err := sw.SetRow("A1", header); err != nil {
-		return err
-	}
-	for i, f := range rows {
+	header := []any{b.T("journeys.col.firing"), b.T("journeys.col.fired_at"), b.T("campaign_report.col.customer_id"),
+		b.T("journeys.col.customer"), b.T("journeys.col.group"), b.T("journeys.col.event"), b.T("journeys.col.outcomes")}
+	return b.Stream(b.sheet(SheetFirings), header, len(rows), func(i int) []any {
+		f := rows[i]
 		outs := make([]string, 0, len(f.Outcomes))
 		for _, o := range f.Outcomes {
-			s := b.label("journeys.action.", o.Kind) + ": " + b.label("journeys.outcome.", o.Outcome)
+			s := b.Label("journeys.action.", o.Kind) + ": " + b.Label("journeys.outcome.", o.Outcome)
 			if o.Reason != "" {
-				s += " (" + b.label("journeys.reason.", o.Reason) + ")"
+				s += " (" + b.Label("journeys.reason.", o.Reason) + ")"
 			}
 			outs = append(outs, s)
 		}
-		row := []any{f.ID, f.FiredAt.In(b.loc).Format("2006-01-02 15:04:05"), f.CustomerID, f.Customer.Name,
-			b.label("journeys.group.", f.Group), f.Ref, strings.Join(outs, "; ")}
-		if err := sw.SetRow("A"+strconv.Itoa(i+2), row); err != nil {
-			return err
-		}
-	}
-	return sw.Flush()
+		return []any{f.ID, f.FiredAt.In(b.Loc).Format("2006-01-02 15:04:05"), f.CustomerID, f.Customer.Name,
+			b.Label("journeys.group.", f.Group), f.Ref, strings.Join(outs, "; ")}
+	})
 }

@@ -24,6 +24,7 @@ import (
 	"kehu/internal/i18n"
 	"kehu/internal/journey"
 	"kehu/internal/kehu"
+	"kehu/internal/xlsxreport"
 )
 
 // AuditExport is recorded once per workbook; Count is the firing rows.
@@ -31,7 +32,7 @@ const AuditExport = "journey.export"
 
 // MaxFirings bounds the firing rows of one workbook: an Excel sheet holds
 // 1,048,576 rows, one of them the header.
-const MaxFirings = 1_048_575
+const MaxFirings = xlsxreport.MaxRows
 
 // FiringRow is one firing as the workbook lists it.
 type FiringRow struct {
@@ -58,9 +59,7 @@ type Journeys interface {
 }
 
 // Scoper gives the actor's customer read scope (customer.Service).
-type Scoper interface {
-	ReadScope(ctx context.Context) (customer.ScopeFilter, error)
-}
+type Scoper = xlsxreport.Scoper
 
 // Products names a product (the journey's conversion product).
 type Products interface {
@@ -72,9 +71,7 @@ type Products interface {
 // the export's audit entry, and above the bulk threshold uses up an
 // approved bulk-export request or refuses with
 // *privacy.ApprovalRequiredError.
-type ExportGate interface {
-	GateExport(ctx context.Context, n int64, entry audit.Entry) error
-}
+type ExportGate = xlsxreport.ExportGate
 
 // Options choose what a workbook holds.
 type Options struct {
@@ -147,15 +144,11 @@ func (s *Service) ExportWith(ctx context.Context, id int64, p journey.Period, la
 	}
 	var rows []FiringRow
 	if !o.NoFirings {
-		scope, err := s.d.Customers.ReadScope(ctx)
+		rows, err = xlsxreport.Customers(ctx, s.d.Customers,
+			func(scope customer.ScopeFilter) ([]FiringRow, error) { return s.firings(ctx, id, p, scope) },
+			func(f *FiringRow) *customer.Customer { return &f.Customer })
 		if err != nil {
 			return 0, err
-		}
-		if rows, err = s.firings(ctx, id, p, scope); err != nil {
-			return 0, err
-		}
-		for i := range rows {
-			rows[i].Customer = customer.Present(ctx, rows[i].Customer)
 		}
 	}
 	product := ""
@@ -167,8 +160,8 @@ func (s *Service) ExportWith(ctx context.Context, id int64, p journey.Period, la
 			}
 		}
 	}
-	b := book{t: func(key string, args ...any) string { return s.d.Bundle.T(lang, key, args...) },
-		lookup: func(key string) (string, bool) { return s.d.Bundle.Lookup(lang, key) }, loc: kehu.LoadShanghai()}
+	b := book{xlsxreport.Book{T: func(key string, args ...any) string { return s.d.Bundle.T(lang, key, args...) },
+		Lookup: func(key string) (string, bool) { return s.d.Bundle.Lookup(lang, key) }, Loc: kehu.LoadShanghai()}}
 	f, err := b.build(j, res, product, rows, s.d.Clock.Now())
 	if err != nil {
 		return 0, fmt.Errorf("journey %d workbook: %w", id, err)
@@ -188,35 +181,15 @@ func (s *Service) ExportWith(ctx context.Context, id int64, p journey.Period, la
 	}
 	entry := audit.Entry{Action: AuditExport, Object: "journey:" + strconv.FormatInt(id, 10), Count: len(rows),
 		Reason: reason}
-	if len(rows) > 0 && s.d.Bulk != nil {
-		err = s.d.Bulk.GateExport(ctx, int64(len(rows)), entry)
-	} else {
-		err = s.d.Tx.WithTx(ctx, func(ctx context.Context) error { return s.d.Audit.Record(ctx, entry) })
-	}
-	if err != nil {
+	if err := xlsxreport.Release(ctx, s.d.Bulk, s.d.Tx, s.d.Audit, entry, f, w, "journey "+strconv.FormatInt(id, 10)); err != nil {
 		return 0, err
-	}
-	if _, err := f.WriteTo(w); err != nil {
-		return 0, fmt.Errorf("write journey %d workbook: %w", id, err)
 	}
 	return len(rows), nil
 }
 
 // firings reads the period's firings in scope, up to MaxFirings.
 func (s *Service) firings(ctx context.Context, id int64, p journey.Period, scope customer.ScopeFilter) ([]FiringRow, error) {
-	var out []FiringRow
-	const page = 5000
-	after := int64(0)
-	for len(out) < MaxFirings {
-		rows, err := s.d.Store.FiringRows(ctx, id, p, scope, after, min(page, MaxFirings-len(out)))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
-		if len(rows) < page {
-			break
-		}
-		after = rows[len(rows)-1].ID
-	}
-	return out, nil
+	return xlsxreport.Page(nil, func(after int64, limit int) ([]FiringRow, error) {
+		return s.d.Store.FiringRows(ctx, id, p, scope, after, limit)
+	}, func(f FiringRow) int64 { return f.ID })
 }
