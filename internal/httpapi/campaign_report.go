@@ -14,11 +14,8 @@ import (
 // XLSXType is the media type of an Excel workbook.
 const XLSXType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// campaignResultsXLSX answers the results workbook, in English for
-// ?lang=en or an English Accept-Language, else in Chinese; ?members=none
-// leaves the member list out. The workbook is built in memory first, so a
-// refusal is still a problem document: a member list above the bulk-export
-// threshold without an approved request is 403 approval-required.
+// campaignResultsXLSX answers the results workbook (resultsXLSX);
+// ?members=none leaves the member list out.
 func (a *api) campaignResultsXLSX(w http.ResponseWriter, r *http.Request) error {
 	if a.d.CampaignReports == nil {
 		return newProblem(http.StatusNotFound, ProblemNotFound, "campaign results are not enabled on this server")
@@ -27,36 +24,50 @@ func (a *api) campaignResultsXLSX(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	return resultsXLSX(w, r, "members", "member list", "campaign-"+strconv.FormatInt(id, 10)+"-results.xlsx",
+		func(lang string, none bool, buf *bytes.Buffer) error {
+			_, err := a.d.CampaignReports.ExportWith(r.Context(), id, lang, buf, report.Options{NoMembers: none})
+			return err
+		})
+}
+
+// resultsXLSX is the answer the campaign and journey results workbooks
+// share: the language (?lang=en or an English Accept-Language, else
+// Chinese), ?<param>=all|none for the customer list, and the workbook
+// built in memory by export first, so a refusal is still a problem
+// document — a list above the bulk-export threshold without an approved
+// request is 403 approval-required, refused whole and never cut silently
+// (the aggregates, with <param>=none, name no customer).
+func resultsXLSX(w http.ResponseWriter, r *http.Request, param, list, filename string,
+	export func(lang string, none bool, buf *bytes.Buffer) error) error {
 	lang := i18n.Chinese
 	if l := r.URL.Query().Get("lang"); l == i18n.English || (l == "" && isEnglish(r.Header.Get("Accept-Language"))) {
 		lang = i18n.English
 	}
-	var o report.Options
-	switch m := r.URL.Query().Get("members"); m {
+	none := false
+	switch v := r.URL.Query().Get(param); v {
 	case "", "all":
 	case "none":
-		o.NoMembers = true
+		none = true
 	default:
 		return newProblem(http.StatusUnprocessableEntity, ProblemValidation, "validation failed",
-			FieldIssue{Field: "members", Message: "must be all or none"})
+			FieldIssue{Field: param, Message: "must be all or none"})
 	}
 	var buf bytes.Buffer
-	if _, err := a.d.CampaignReports.ExportWith(r.Context(), id, lang, &buf, o); err != nil {
+	if err := export(lang, none, &buf); err != nil {
 		var need *privacy.ApprovalRequiredError
 		if errors.As(err, &need) {
-			// The member list is a bulk export: refused whole, never cut
-			// silently; the aggregates name no customer.
 			return &Problem{Type: ProblemApprovalRequired, Title: "Approval required", Status: http.StatusForbidden,
-				Detail: "the member list: " + need.Error() + "; members=none exports the results without it"}
+				Detail: "the " + list + ": " + need.Error() + "; " + param + "=none exports the results without it"}
 		}
 		return err
 	}
 	h := w.Header()
 	h.Set("Content-Type", XLSXType)
-	h.Set("Content-Disposition", `attachment; filename="campaign-`+strconv.FormatInt(id, 10)+`-results.xlsx"`)
+	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 

@@ -3,15 +3,12 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 
-	"kehu/internal/i18n"
 	"kehu/internal/journey"
 	jreport "kehu/internal/journey/report"
 	"kehu/internal/kehu"
-	"kehu/internal/privacy"
 )
 
 func (a *api) journeysEnabled() error {
@@ -190,12 +187,8 @@ func periodOf(r *http.Request) (journey.Period, error) {
 	return p, nil
 }
 
-// journeyResultsXLSX answers the results workbook over the period, in
-// English for ?lang=en or an English Accept-Language, else in Chinese;
-// ?firings=none leaves the firing list out. The workbook is built in
-// memory first, so a refusal is still a problem document: a firing list
-// above the bulk-export threshold without an approved request is 403
-// approval-required.
+// journeyResultsXLSX answers the results workbook over the period
+// (resultsXLSX); ?firings=none leaves the firing list out.
 func (a *api) journeyResultsXLSX(w http.ResponseWriter, r *http.Request) error {
 	if err := a.journeysEnabled(); err != nil {
 		return err
@@ -211,35 +204,9 @@ func (a *api) journeyResultsXLSX(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lang := i18n.Chinese
-	if l := r.URL.Query().Get("lang"); l == i18n.English || (l == "" && isEnglish(r.Header.Get("Accept-Language"))) {
-		lang = i18n.English
-	}
-	var o jreport.Options
-	switch f := r.URL.Query().Get("firings"); f {
-	case "", "all":
-	case "none":
-		o.NoFirings = true
-	default:
-		return newProblem(http.StatusUnprocessableEntity, ProblemValidation, "validation failed",
-			FieldIssue{Field: "firings", Message: "must be all or none"})
-	}
-	var buf bytes.Buffer
-	if _, err := a.d.JourneyReports.ExportWith(r.Context(), id, p, lang, &buf, o); err != nil {
-		var need *privacy.ApprovalRequiredError
-		if errors.As(err, &need) {
-			// The firing list is a bulk export: refused whole, never cut
-			// silently; the aggregates name no customer.
-			return &Problem{Type: ProblemApprovalRequired, Title: "Approval required", Status: http.StatusForbidden,
-				Detail: "the firing list: " + need.Error() + "; firings=none exports the results without it"}
-		}
-		return err
-	}
-	h := w.Header()
-	h.Set("Content-Type", XLSXType)
-	h.Set("Content-Disposition", `attachment; filename="journey-`+strconv.FormatInt(id, 10)+`-results.xlsx"`)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(buf.Bytes())
-	return err
+	return resultsXLSX(w, r, "firings", "firing list", "journey-"+strconv.FormatInt(id, 10)+"-results.xlsx",
+		func(lang string, none bool, buf *bytes.Buffer) error {
+			_, err := a.d.JourneyReports.ExportWith(r.Context(), id, p, lang, buf, jreport.Options{NoFirings: none})
+			return err
+		})
 }
