@@ -29,6 +29,9 @@ type hbarChart struct {
 	Bars   []hbar
 	Height float64
 	Empty  bool
+	// Prefix words a reason chart's codes (the shared results_suppression
+	// template); empty for the funnel, whose bars carry their label.
+	Prefix string
 }
 
 const (
@@ -92,7 +95,9 @@ func reasonChart(prefix string, counts map[string]int64, total int64) hbarChart 
 	for i, code := range codes {
 		labels[i], ns[i] = prefix+code, counts[code]
 	}
-	return newHBars(labels, codes, ns, total)
+	c := newHBars(labels, codes, ns, total)
+	c.Prefix = prefix
+	return c
 }
 
 // rateBar is one group's conversion rate as a column with its 95% Wilson

@@ -25,7 +25,8 @@ var pageNames = []string{"login", "customers", "customer", "orgs", "error", "sec
 // pagePartials are further templates parsed with a page (its sections kept in
 // their own files).
 var pagePartials = map[string][]string{"security": {"security_tokens"}, "customer": {"customer_privacy", "customer_owners", "customer_suitability"},
-	"tags": {"tag_fields"}, "tag_edit": {"tag_fields"}}
+	"tags": {"tag_fields"}, "tag_edit": {"tag_fields"},
+	"campaign_results": {"results_charts"}, "journey_results": {"results_charts"}}
 
 // pageSet holds every page parsed once per language, so the t function is
 // bound to its language at parse time and rendering needs no per-request
