@@ -32,7 +32,6 @@ type initialLoad struct {
 	links         map[uint64]struct{}
 	ids, mobiles  holders
 	mark, pending LoadMark
-	max           int
 	// off: the job looks every key up from now on (someone else wrote, a
 	// batch failed, or the sets are full).
 	off bool
@@ -78,7 +77,7 @@ type LoadMarker interface {
 func startInitialLoad(ctx context.Context, m LoadMarker, sourceSystem string, expect int64) (*initialLoad, error) {
 	size := int(min(max(expect, 0), maxInitialKeys))
 	l := &initialLoad{seed: maphash.MakeSeed(), links: make(map[uint64]struct{}, size),
-		ids: newHolders(size), mobiles: newHolders(size), max: maxInitialKeys}
+		ids: newHolders(size), mobiles: newHolders(size)}
 	// A file no larger than the bank — a re-run, a daily delta — finds most
 	// of its keys stored and would look them up anyway: reading the whole
 	// bank's keys first would only add to it.
@@ -195,7 +194,7 @@ func (l *initialLoad) committed(recs []identity.Incoming, customers []int64) {
 		return
 	}
 	l.mark = l.pending
-	if len(l.links)+len(l.ids.one)+len(l.mobiles.one) > 3*l.max {
+	if len(l.links)+len(l.ids.one)+len(l.mobiles.one) > 3*maxInitialKeys {
 		l.off = true // the next batch builds the identity indexes and looks up
 		return
 	}
