@@ -25,7 +25,9 @@ func Clean(s string) string {
 	if isPlainASCII(s) {
 		return strings.TrimSpace(s)
 	}
-	s = width.Narrow.String(s)
+	if needsNarrowing(s) {
+		s = width.Narrow.String(s)
+	}
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case r == '\u00a0' || r == '\u3000' || r == '\u2007' || r == '\u202f':
@@ -38,6 +40,20 @@ func Clean(s string) string {
 		return r
 	}, s)
 	return strings.TrimSpace(s)
+}
+
+// needsNarrowing reports whether s holds a rune width.Narrow may change:
+// arrows to geometric shapes, CJK punctuation, kana and Hangul jamo, and
+// the fullwidth forms (TestNarrowingRunes checks every other rune is left
+// alone). Chinese names and addresses are mostly ideographs, outside these
+// blocks, and the transformer costs more than the scan.
+func needsNarrowing(s string) bool {
+	for _, r := range s {
+		if r >= '\u2190' && r <= '\u25ff' || r >= '\u3000' && r <= '\u318f' || r >= '\uff00' && r <= '\uffef' {
+			return true
+		}
+	}
+	return false
 }
 
 // isPlainASCII reports whether s holds only printable ASCII, the common case

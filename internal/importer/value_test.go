@@ -3,6 +3,9 @@ package importer
 import (
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
 
 	"kehu/internal/kehu"
 )
@@ -110,5 +113,20 @@ func TestHeaderMapping(t *testing.T) {
 	}
 	if _, err := SuggestMapping(KindCustomers, []string{"x"}, map[string]string{"x": "salary"}); err == nil {
 		t.Error("an override to an unknown column was accepted")
+	}
+}
+
+// TestNarrowingRunes checks needsNarrowing against the transformer over
+// every rune: each one width.Narrow changes must be reported, so skipping
+// the transformer for the others changes no value.
+func TestNarrowingRunes(t *testing.T) {
+	for r := rune(0); r <= utf8.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		s := string(r)
+		if width.Narrow.String(s) != s && !needsNarrowing(s) {
+			t.Errorf("U+%04X is narrowed but needsNarrowing says no", r)
+		}
 	}
 }

@@ -667,6 +667,12 @@ const fingerprintLen = 8
 // only compared. It costs one hash, where an HMAC through the vault would
 // cost two plus allocations — an import computes a dozen per row.
 func (s *ImportSealer) keyed(parts ...string) string {
+	sum := s.sum(parts...)
+	return base64.RawStdEncoding.EncodeToString(sum[:])
+}
+
+// sum is keyed's SHA-256 before encoding.
+func (s *ImportSealer) sum(parts ...string) [sha256.Size]byte {
 	n := len(s.printKey) + 1
 	for _, p := range parts {
 		n += len(p) + 1
@@ -679,13 +685,15 @@ func (s *ImportSealer) keyed(parts ...string) string {
 		}
 		buf = append(buf, p...)
 	}
-	sum := sha256.Sum256(buf)
-	return base64.RawStdEncoding.EncodeToString(sum[:])
+	return sha256.Sum256(buf)
 }
 
-// Fingerprint implements identity.Fingerprinter.
+// Fingerprint implements identity.Fingerprinter: the first fingerprintLen
+// characters of keyed(field, value), encoded from the six bytes they hold
+// rather than from all 32.
 func (s *ImportSealer) Fingerprint(field, value string) string {
-	return s.keyed(field, value)[:fingerprintLen]
+	sum := s.sum(field, value)
+	return base64.RawStdEncoding.EncodeToString(sum[:fingerprintLen*6/8])
 }
 
 // Digest implements importer.Sealer.

@@ -72,3 +72,23 @@ func (s suite) mac(secret []byte, parts ...string) []byte {
 	}
 	return m.Sum(nil)
 }
+
+// keyedPrefixes returns, for each kind, an HMAC under secret that has
+// absorbed domain, NUL and the kind — mac(secret, domain, kind, v) is then
+// the clone written with NUL and v. Kinds whose HMAC cannot be cloned are
+// left out (the caller falls back to mac).
+func (s suite) keyedPrefixes(secret []byte, domain string, kinds ...IndexKind) map[IndexKind]hash.Cloner {
+	out := make(map[IndexKind]hash.Cloner, len(kinds))
+	for _, kind := range kinds {
+		m := hmac.New(s.newHash, secret)
+		m.Write([]byte(domain))
+		m.Write([]byte{0})
+		m.Write([]byte(kind))
+		if c, ok := m.(hash.Cloner); ok {
+			if _, err := c.Clone(); err == nil {
+				out[kind] = c
+			}
+		}
+	}
+	return out
+}

@@ -210,3 +210,25 @@ func TestKeyFile(t *testing.T) {
 		t.Errorf("world-readable file: %v", err)
 	}
 }
+
+// TestBlindIndexIsTheKeyedHMAC pins the blind index to its definition,
+// HMAC_indexkey("kehu/bidx/v1" ‖ 0 ‖ kind ‖ 0 ‖ normalised value), in both
+// suites: the pre-keyed clones BlindIndex uses must give what every stored
+// index already holds, and an unknown kind still gets the full computation.
+func TestBlindIndexIsTheKeyedHMAC(t *testing.T) {
+	for _, s := range []string{SuiteAES, SuiteSM} {
+		k := testRing(t, s)
+		if s == SuiteAES && len(k.bidx) != 3 {
+			t.Errorf("pre-keyed blind-index HMACs: %d, want 3 (SHA-256's HMAC clones)", len(k.bidx))
+		}
+		for _, kind := range []IndexKind{IndexIDNumber, IndexMobile, IndexAccountNo, "other_kind"} {
+			for _, v := range []string{"33010619850307001X", "13800000001", "6222020200112233445", "x"} {
+				want := base64.RawStdEncoding.EncodeToString(k.index.suite.mac(k.index.secret, "kehu/bidx/v1",
+					string(kind), Normalize(kind, v)))
+				if got := k.BlindIndex(kind, v); got != want {
+					t.Errorf("%s %s %q: %s, want %s", s, kind, v, got, want)
+				}
+			}
+		}
+	}
+}
