@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bufio"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -80,6 +81,11 @@ func BenchmarkCustomerImport(b *testing.B) {
 		b.StopTimer()
 		db, raw := testkit.NewRawDB(b, "sqlite")
 		h := newHarness(b, db, raw)
+		if testing.Verbose() { // -test.v: the engine's log lines say when each phase ended
+			d := h.bank.ImportEngineDeps(b, 0)
+			d.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			h.engine = importer.NewEngine(d)
+		}
 		b.StartTimer()
 		start, cpu := time.Now(), cpuTime()
 		j, err := h.engine.Run(h.operator(), h.job(importer.KindCustomers, "core_banking", path), path, nil)
