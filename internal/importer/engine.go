@@ -255,6 +255,11 @@ func (e *Engine) run(ctx context.Context, job *Job, path string, scope *customer
 		if deferred {
 			st.batch = max(st.batch, largeLoadBatch)
 		}
+		if deferred && st.initial != nil {
+			if err := e.store.AppendOnlyCache(ctx, true); err != nil {
+				return job.Counts, err
+			}
+		}
 	}
 	err = e.pipeline(ctx, st, src)
 	return st.counts, err

@@ -170,6 +170,9 @@ func (e *Engine) known(ctx context.Context, st *runState) (identity.Known, error
 		e.log.InfoContext(ctx, "import: the bank changed during an initial load; every key is looked up from here",
 			"job", st.job.ID)
 		l.off = true
+		if err := e.store.AppendOnlyCache(ctx, false); err != nil {
+			return nil, err
+		}
 	}
 	// The lookups need the identity indexes the load deferred: built in
 	// this batch's transaction (a no-op once built), so a batch that rolls

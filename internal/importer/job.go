@@ -240,6 +240,11 @@ type Store interface {
 	DeferCustomerIndexes(ctx context.Context, jobID, expectRows, minRows int64, identityToo bool) (bool, error)
 	RestoreDeferredIndexes(ctx context.Context, jobID int64) (int, error)
 	BuildIdentityIndexes(ctx context.Context) error
+	// AppendOnlyCache sizes the page cache for a load that only appends
+	// (on: every customers index it would insert into at random is
+	// deferred) or for one that inserts into indexes (off), in the
+	// transaction of ctx if there is one.
+	AppendOnlyCache(ctx context.Context, on bool) error
 	LoadMarker
 
 	// Rollback deletes what job id created (see docs/IMPORT.md).

@@ -86,17 +86,23 @@ func (d Dialect) insertFail() string {
 // rest through q.
 func insertChunks(ctx context.Context, d Dialect, full, q querier, head, tail string, width, per int, rows [][]any) error {
 	per = max(1, min(per, maxBatchParams/width))
+	var fullSQL string // built once: an import's batch is dozens of full chunks of tens of kilobytes of SQL
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(len(rows), start+per)]
 		args := make([]any, 0, len(chunk)*width)
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		run := q
+		run, query := q, ""
 		if len(chunk) == per {
-			run = full
+			if fullSQL == "" {
+				fullSQL = head + " VALUES " + d.valuesClause(per, width) + " " + tail
+			}
+			run, query = full, fullSQL
+		} else {
+			query = head + " VALUES " + d.valuesClause(len(chunk), width) + " " + tail
 		}
-		if _, err := run.ExecContext(ctx, head+" VALUES "+d.valuesClause(len(chunk), width)+" "+tail, args...); err != nil {
+		if _, err := run.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 	}
