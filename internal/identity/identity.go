@@ -93,6 +93,8 @@ type Incoming struct {
 	// leaves empty are absent from Provided and never erase a value.
 	Customer customer.Customer
 	Sealed   Sealed
+	// Provided is read-only: an import shares one map among all records
+	// that provide the same fields.
 	Provided map[string]bool
 	// Prints are the record's field fingerprints (Fingerprints), compared
 	// with what this source sent last time: only a field whose value changed

@@ -95,7 +95,7 @@ func (p *parser) customer(line int64, rec record, probs *problems) (any, string)
 	}
 	c.RegionCode = identity.RegionOf(c)
 	in := identity.Incoming{Line: line, SourceSystem: p.source, SourceID: sourceID, Customer: c, AsOf: asOf,
-		Provided: provided(c)}
+		Provided: p.provided(c)}
 	if p.nameKey != nil {
 		in.NameKey = p.nameKey(c.Name)
 	}
@@ -196,50 +196,54 @@ func (p *parser) risk(rec record, c *customer.Customer, probs *problems) {
 	}
 }
 
-// provided returns the survivorship fields a validated record carries.
-func provided(c customer.Customer) map[string]bool {
-	out := map[string]bool{}
-	for _, f := range identity.Fields {
-		out[f] = identityFieldText(c, f) != ""
+// provided returns the survivorship fields a validated record carries, as
+// a map shared with every row that carries the same ones (read-only).
+func (p *parser) provided(c customer.Customer) map[string]bool {
+	var mask uint32
+	for i, f := range identity.Fields {
+		if hasIdentityField(c, f) {
+			mask |= 1 << i
+		}
 	}
-	return out
+	if m, ok := p.providedSets.Load(mask); ok {
+		return m.(map[string]bool)
+	}
+	out := make(map[string]bool, len(identity.Fields))
+	for i, f := range identity.Fields {
+		out[f] = mask&(1<<i) != 0
+	}
+	m, _ := p.providedSets.LoadOrStore(mask, out)
+	return m.(map[string]bool)
 }
 
-// identityFieldText mirrors identity's field text for the provided set.
-func identityFieldText(c customer.Customer, f string) string {
+// hasIdentityField reports whether c carries field f, as identity's field
+// text would be non-empty.
+func hasIdentityField(c customer.Customer, f string) bool {
 	switch f {
 	case identity.FieldName:
-		return c.Name
+		return c.Name != ""
 	case identity.FieldIdentity:
-		return c.IDNumber
+		return c.IDNumber != ""
 	case identity.FieldGender:
-		return c.Gender
+		return c.Gender != ""
 	case identity.FieldBirthDate:
-		return c.BirthDate.String()
+		return !c.BirthDate.IsZero()
 	case identity.FieldMobile:
-		return c.Mobile
+		return c.Mobile != ""
 	case identity.FieldEmail:
-		return c.Email
+		return c.Email != ""
 	case identity.FieldAddress:
-		return c.Address
+		return c.Address != ""
 	case identity.FieldOrg:
-		if c.OrgID > 0 {
-			return "x"
-		}
+		return c.OrgID > 0
 	case identity.FieldOwner:
-		if c.OwnerID != nil {
-			return "x"
-		}
+		return c.OwnerID != nil
 	case identity.FieldRisk:
-		if c.RiskLevel > 0 {
-			return "x"
-		}
+		return c.RiskLevel > 0
 	case identity.FieldIndustry:
-		return c.Industry
+		return c.Industry != ""
 	case identity.FieldRegisteredCapital:
-		if c.RegisteredCapital != 0 {
-			return "x"
-		}
+		return c.RegisteredCapital != 0
 	}
-	return ""
+	return false
 }
