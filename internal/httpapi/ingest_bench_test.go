@@ -49,14 +49,17 @@ func BenchmarkIngestEvents(b *testing.B) {
 	// A database reused from an earlier run holds its event ids: start past them.
 	seq.Store(time.Now().UnixMicro() * 1000)
 	b.Run("serial", func(b *testing.B) {
+		cpu0 := benchCPU()
 		for b.Loop() {
 			postBatch(b, h, token, eventBatch(&seq, customers, products, 1000))
 		}
 		b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
+		reportCPU(b, cpu0)
 	})
 	// Two sources posting at once: parsing and validation of one batch
 	// overlap the other's write.
 	b.Run("two-sources", func(b *testing.B) {
+		cpu0 := benchCPU()
 		b.SetParallelism(1) // GOMAXPROCS goroutines: two on the benchmark machine
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -64,7 +67,16 @@ func BenchmarkIngestEvents(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
+		reportCPU(b, cpu0)
 	})
+}
+
+// reportCPU reports the process's CPU time per 1,000-event batch since cpu0
+// and the load average: on a shared machine the events/s depend on what
+// else runs, the CPU a batch costs much less.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric((benchCPU()-cpu0).Seconds()*1000/float64(b.N), "CPU-ms/batch")
+	b.Logf("load average: %s", loadAvg())
 }
 
 func postBatch(b *testing.B, h http.Handler, token string, body []byte) {

@@ -73,6 +73,7 @@ func BenchmarkJourneyLatency(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
 		b.ReportMetric((benchCPU() - cpu0).Seconds(), "CPU-s")
+		b.ReportMetric((benchCPU()-cpu0).Seconds()*1000/float64(b.N), "CPU-ms/batch")
 		b.Logf("load average: %s", loadAvg())
 	}
 	b.Run("without", run)

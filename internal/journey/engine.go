@@ -16,8 +16,15 @@ import (
 	"kehu/internal/tag"
 )
 
-// Policy is the contact policy as the engine uses it (policy.Service).
+// Policy is the contact policy as the engine uses it (policy.Service): it
+// decides a chunk's messages with DecideMany on the read pool after reading
+// the contact log's Mark, and Confirms the decisions in the write
+// transaction; Decide answers again, in the transaction, for a customer
+// already contacted in it.
 type Policy interface {
+	Mark(ctx context.Context) (int64, error)
+	DecideMany(ctx context.Context, b policy.Batch, ids []int64) ([]policy.Decision, error)
+	Confirm(ctx context.Context, b policy.Batch, mark int64, ds []policy.Decision) (int, error)
 	Decide(ctx context.Context, r policy.Request) (policy.Decision, error)
 	RecordContacts(ctx context.Context, cs []policy.Contact) error
 	SaveTally(ctx context.Context, kind string, id int64, t policy.Tally) error
@@ -301,20 +308,33 @@ func (e *Engine) fireEach(ctx context.Context, cands []candidate, now time.Time)
 	return all, nil
 }
 
-// fireAll fires the candidates and then runs also (the cursor's update) in
-// one transaction, and tells Fired what fired once it committed.
+// fireAll prepares the candidates' actions on the read pool (templates,
+// customers, the contact-policy decisions), then fires them and runs also
+// (the cursor's update) in one short write transaction, and tells Fired
+// what fired once it committed.
 func (e *Engine) fireAll(ctx context.Context, cands []candidate, now time.Time, also func(ctx context.Context) error) ([]Firing, error) {
+	p, err := e.prepare(ctx, cands, now)
+	if err != nil {
+		return nil, err
+	}
 	var fired []Firing
-	err := e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+	err = e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
 		fired = fired[:0]
-		for _, c := range cands {
-			f, ok, err := e.fire(ctx, c, now)
+		if err := e.confirm(ctx, p); err != nil {
+			return err
+		}
+		st := newTxState()
+		for _, it := range p.items {
+			f, ok, err := e.fire(ctx, it, now, st)
 			if err != nil {
 				return err
 			}
 			if ok {
 				fired = append(fired, f)
 			}
+		}
+		if err := st.save(ctx, e.d.Policy); err != nil {
+			return err
 		}
 		if also != nil {
 			return also(ctx)

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"kehu/internal/journey"
 	"kehu/internal/kehu"
 	"kehu/internal/msgtemplate"
+	"kehu/internal/policy"
 	"kehu/internal/privacy"
 	"kehu/internal/store"
 	"kehu/internal/testkit"
@@ -479,6 +481,96 @@ func TestPoisonEventDoesNotBlock(t *testing.T) {
 		if fmt.Sprint(res.Actions) != fmt.Sprint([]journey.Count{{Kind: "task", Outcome: "failed", Reason: "internal_error", Count: 1},
 			{Kind: "task", Outcome: "task_created", Count: 1}}) {
 			t.Errorf("results %+v", res.Actions)
+		}
+	})
+}
+
+// racingPolicy commits a contact of another source (a campaign launch
+// running beside the engine) right after the engine's decisions, before its
+// write transaction.
+type racingPolicy struct {
+	journey.Policy
+	between func(ctx context.Context) error
+}
+
+func (p *racingPolicy) DecideMany(ctx context.Context, b policy.Batch, ids []int64) ([]policy.Decision, error) {
+	ds, err := p.Policy.DecideMany(ctx, b, ids)
+	if err == nil && p.between != nil {
+		err, p.between = p.between(ctx), nil
+	}
+	return ds, err
+}
+
+// TestCapHoldsAcrossDecisionAndCommit: the engine decides its messages on
+// the read pool before its write transaction; a campaign that contacts the
+// same customer in between (the bank's cap is one marketing SMS a day) must
+// not let both through. The journey's message is suppressed by the cap in
+// the transaction, nothing is queued, and the contact log holds the
+// campaign's contact alone.
+func TestCapHoldsAcrossDecisionAndCommit(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		d := r.b.JourneyDeps(journey.Options{})
+		pol := d.Policy
+		now := r.b.Clock.Now()
+		d.Policy = &racingPolicy{Policy: pol, between: func(ctx context.Context) error {
+			return db.WithTx(ctx, func(ctx context.Context) error {
+				return pol.RecordContacts(ctx, []policy.Contact{{CustomerID: r.a1, Channel: "sms",
+					Purpose: policy.PurposeMarketing, SourceKind: policy.SourceCampaign, SourceID: 99, At: now}})
+			})
+		}}
+		r.eng = journey.NewEngine(d)
+		j := r.create("大额", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()}})
+		r.txn(r.a1, 10_000_000, "transfer_in", "", now)
+		fs := r.pass()
+		if len(fs) != 1 || fs[0].Outcomes[0].Outcome != journey.OutSuppressed ||
+			!strings.HasPrefix(fs[0].Outcomes[0].Reason, "frequency_cap") {
+			t.Fatalf("firings %+v", fs)
+		}
+		if n := r.count("SELECT COUNT(*) FROM outbox_messages WHERE source_kind = 'journey' AND source_id = $1", j.ID); n != 0 {
+			t.Fatalf("%d messages queued over the cap", n)
+		}
+		if n := r.count("SELECT COUNT(*) FROM contact_log WHERE customer_id = $1", r.a1); n != 1 {
+			t.Fatalf("%d contacts logged, want the campaign's one", n)
+		}
+		if n := r.count(`SELECT count FROM contact_suppressions WHERE source_kind = 'journey' AND source_id = $1
+			AND reason LIKE 'frequency_cap%'`, j.ID); n != 1 {
+			t.Fatalf("suppression tally %d", n)
+		}
+	})
+}
+
+// TestTwoFiringsOfOnePassShareTheCap: two journeys fire on one credit of a1
+// in one pass; both messages were decided before the transaction, when a1
+// had no contact, but the bank's cap of one marketing SMS a day lets one
+// through: the second is decided again in the transaction and suppressed.
+func TestTwoFiringsOfOnePassShareTheCap(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		j1 := r.create("大额一", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()}})
+		j2 := r.create("大额二", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()}})
+		r.txn(r.a1, 10_000_000, "transfer_in", "", r.b.Clock.Now())
+		fs := r.pass()
+		if len(fs) != 2 {
+			t.Fatalf("firings %+v", fs)
+		}
+		outcomes := map[string]int{}
+		for _, f := range fs {
+			o := f.Outcomes[0]
+			if o.Outcome == journey.OutSuppressed && !strings.HasPrefix(o.Reason, "frequency_cap") {
+				t.Fatalf("suppressed for %q", o.Reason)
+			}
+			outcomes[o.Outcome]++
+		}
+		if outcomes[journey.OutQueued] != 1 || outcomes[journey.OutSuppressed] != 1 {
+			t.Fatalf("outcomes %v", outcomes)
+		}
+		if n := r.count(`SELECT COUNT(*) FROM outbox_messages WHERE source_kind = 'journey' AND source_id IN ($1, $2)`,
+			j1.ID, j2.ID); n != 1 {
+			t.Fatalf("%d messages", n)
+		}
+		if n := r.count("SELECT COUNT(*) FROM contact_log WHERE customer_id = $1", r.a1); n != 1 {
+			t.Fatalf("%d contacts", n)
 		}
 	})
 }

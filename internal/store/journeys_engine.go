@@ -21,10 +21,13 @@ var journeySources = map[string]string{
 	journey.SourceLevels:       "level_changes",
 }
 
-// Cursor returns a source's stored position.
+// Cursor returns a source's stored position. Outside a transaction it is
+// read on the read pool: the engine reads it at the start of every pass, and
+// on SQLite the write pool's one connection is busy with the feeds' batches
+// (waiting for it there cost the engine a feed transaction per pass).
 func (s *JourneyStore) Cursor(ctx context.Context, source string) (int64, bool, error) {
 	var pos int64
-	err := s.db.writer(ctx).QueryRowContext(ctx, "SELECT position FROM journey_cursors WHERE name = $1", source).Scan(&pos)
+	err := s.db.reader(ctx).QueryRowContext(ctx, "SELECT position FROM journey_cursors WHERE name = $1", source).Scan(&pos)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -271,11 +274,12 @@ func (s *JourneyStore) SaveOutcomes(ctx context.Context, f journey.Firing) error
 	return nil
 }
 
-// Who returns a customer's RM and organisation.
+// Who returns a customer's RM and organisation (read pool outside a
+// transaction: the engine reads it before its write transaction).
 func (s *JourneyStore) Who(ctx context.Context, customerID int64) (journey.Who, error) {
 	var w journey.Who
 	var owner sql.NullInt64
-	err := s.db.writer(ctx).QueryRowContext(ctx, "SELECT owner_id, org_id FROM customers WHERE id = $1", customerID).
+	err := s.db.reader(ctx).QueryRowContext(ctx, "SELECT owner_id, org_id FROM customers WHERE id = $1", customerID).
 		Scan(&owner, &w.OrgID)
 	if err != nil {
 		return w, notFound(err, "customer")
@@ -284,10 +288,10 @@ func (s *JourneyStore) Who(ctx context.Context, customerID int64) (journey.Who, 
 	return w, nil
 }
 
-// ProductName returns a product's name.
+// ProductName returns a product's name (read pool outside a transaction).
 func (s *JourneyStore) ProductName(ctx context.Context, id int64) (string, error) {
 	var name string
-	if err := s.db.writer(ctx).QueryRowContext(ctx, "SELECT name FROM products WHERE id = $1", id).Scan(&name); err != nil {
+	if err := s.db.reader(ctx).QueryRowContext(ctx, "SELECT name FROM products WHERE id = $1", id).Scan(&name); err != nil {
 		return "", notFound(err, "product")
 	}
 	return name, nil

@@ -72,12 +72,18 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// batch touches a page of the customers table per event for its
 	// foreign-key check and a leaf of every index it inserts into, and with
 	// the default cache those pages were read again and spilled mid-batch.
-	// It checkpoints the WAL at 10,000 pages (40 MiB) instead of 1,000: the
-	// index leaves a stream of writes dirties again and again are copied back
-	// once per checkpoint, not every second commit (+30-45% event ingest,
-	// measured interleaved); journal_size_limit keeps the WAL file at 64 MiB.
+	// It checkpoints the WAL at 40,000 pages (160 MiB) instead of 1,000: the
+	// index leaves a stream of writes dirties again and again (a 1,000-event
+	// batch dirties ~1,000 random leaves of channel_events_customer) are
+	// copied back once per checkpoint, not every second commit. 10,000 pages
+	// gave +30-45% event ingest over 1,000, 40,000 another +17% (one source)
+	// and +23% (two), measured interleaved (docs/BENCHMARKS.md, "Event
+	// ingest"); the checkpoint then writes each hot page once per ~40
+	// batches instead of once per ~10. journal_size_limit keeps the WAL file
+	// at 192 MiB after a checkpoint rather than truncating it and growing it
+	// again every cycle.
 	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=cache_size(-65536)"+
-		"&_pragma=wal_autocheckpoint(10000)&_pragma=journal_size_limit(67108864)")
+		"&_pragma=wal_autocheckpoint(40000)&_pragma=journal_size_limit(201326592)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
