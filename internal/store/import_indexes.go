@@ -272,11 +272,16 @@ var identityChanges = []string{"customer.create", "customer.update", "customer.m
 // PostgreSQL, where concurrent transactions commit ids out of order, the
 // mark is never valid and an initial load looks every key up.
 func (s *ImportStore) MarkLoad(ctx context.Context) (importer.LoadMark, error) {
-	var m importer.LoadMark
 	if s.db.dialect.IsPostgres() {
-		return m, nil
+		return importer.LoadMark{}, nil
 	}
-	err := s.db.writer(ctx).QueryRowContext(ctx, `SELECT (SELECT COALESCE(max(id), 0) FROM customers),
+	return markLoad(ctx, s.db.writer(ctx))
+}
+
+// markLoad reads the mark through q.
+func markLoad(ctx context.Context, q querier) (importer.LoadMark, error) {
+	var m importer.LoadMark
+	err := q.QueryRowContext(ctx, `SELECT (SELECT COALESCE(max(id), 0) FROM customers),
 		(SELECT COALESCE(max(id), 0) FROM customer_sources), (SELECT COALESCE(max(id), 0) FROM audit_log)`).
 		Scan(&m.Customers, &m.Sources, &m.Audit)
 	if err != nil {
@@ -316,47 +321,54 @@ func (s *ImportStore) Untouched(ctx context.Context, m importer.LoadMark) (bool,
 
 // KnownKeys hands fn every key identity resolution could find in the store
 // — each customer's identity document and mobile blind indexes, each source
-// link of sourceSystem — and returns the mark they were read at, all in one
-// transaction on the write connection, so no write comes between them. When
-// more than limit customers are stored it reads nothing and returns an
-// invalid mark (the job looks keys up instead); on PostgreSQL too.
+// link of sourceSystem — and returns the mark they were read at. It reads
+// one snapshot in a read transaction on the read pool, so reading the keys
+// of millions of customers blocks no writer: a write committed meanwhile is
+// after the mark, and the job's first batch (Untouched) sees it and looks
+// every key up instead. When more than limit customers are stored it reads
+// nothing and returns an invalid mark (the job looks keys up instead); on
+// PostgreSQL too.
 func (s *ImportStore) KnownKeys(ctx context.Context, sourceSystem string, limit int64,
 	fn func(importer.KnownKey)) (importer.LoadMark, error) {
 	var mark importer.LoadMark
 	if s.db.dialect.IsPostgres() {
 		return mark, nil
 	}
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		q := s.db.writer(ctx)
-		var n int64
-		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM customers").Scan(&n); err != nil || n > limit {
-			return err
-		}
-		err := queryEach(ctx, q, "known keys", "SELECT id, id_type, id_number_bidx, mobile_bidx FROM customers", nil,
-			func(rows *sql.Rows) error {
-				var k importer.KnownKey
-				err := rows.Scan(&k.Customer, &k.IDType, &k.IDIndex, &k.Mobile)
-				fn(k)
-				return err
-			})
-		if err != nil {
-			return err
-		}
-		err = queryEach(ctx, q, "known keys", "SELECT source_id FROM customer_sources WHERE source_system = $1",
-			[]any{sourceSystem}, func(rows *sql.Rows) error {
-				var k importer.KnownKey
-				err := rows.Scan(&k.SourceID)
-				fn(k)
-				return err
-			})
-		if err != nil {
-			return err
-		}
-		mark, err = s.MarkLoad(ctx)
-		return err
-	})
+	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
+		return mark, fmt.Errorf("known keys: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	// The snapshot starts at the first read: the mark, then the keys.
+	if mark, err = markLoad(ctx, tx); err != nil {
+		return importer.LoadMark{}, err
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM customers").Scan(&n); err != nil {
 		return importer.LoadMark{}, fmt.Errorf("known keys: %w", err)
+	}
+	if n > limit {
+		return importer.LoadMark{}, nil
+	}
+	err = queryEach(ctx, tx, "known keys", "SELECT id, id_type, id_number_bidx, mobile_bidx FROM customers", nil,
+		func(rows *sql.Rows) error {
+			var k importer.KnownKey
+			err := rows.Scan(&k.Customer, &k.IDType, &k.IDIndex, &k.Mobile)
+			fn(k)
+			return err
+		})
+	if err != nil {
+		return importer.LoadMark{}, err
+	}
+	err = queryEach(ctx, tx, "known keys", "SELECT source_id FROM customer_sources WHERE source_system = $1",
+		[]any{sourceSystem}, func(rows *sql.Rows) error {
+			var k importer.KnownKey
+			err := rows.Scan(&k.SourceID)
+			fn(k)
+			return err
+		})
+	if err != nil {
+		return importer.LoadMark{}, err
 	}
 	return mark, nil
 }
