@@ -163,8 +163,10 @@ func (s *ImportStore) RestoreDeferredIndexes(ctx context.Context, jobID int64) (
 		// latest version is still in the WAL is read into the cache, not
 		// through the memory map, and a few MiB of cache would read the
 		// load's last quarter-gigabyte of WAL again for every index. So the
-		// WAL is copied back first (the end of the import does it anyway).
-		if _, err := s.db.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		// WAL is copied back first (the end of the import does it anyway) —
+		// PASSIVE, which waits for no reader: on a live server a long read
+		// only leaves its pages in the WAL, where they are read as before.
+		if _, err := s.db.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 			return 0, fmt.Errorf("deferred indexes: checkpoint: %w", err)
 		}
 		var cache int64
