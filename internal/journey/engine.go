@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -255,6 +258,11 @@ func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey)
 	if err != nil {
 		return nil, false, err
 	}
+	if e.d.Options.Overlap > 0 && pos > from {
+		if cands, err = e.unfired(ctx, cands); err != nil {
+			return nil, false, err
+		}
+	}
 	setCursor := func(ctx context.Context) error { return e.d.Store.SetCursor(ctx, src, upto, now) }
 	fired, err := e.fireAll(ctx, cands, now, setCursor)
 	if err != nil && ctx.Err() == nil && len(cands) > 0 {
@@ -270,6 +278,37 @@ func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey)
 		return nil, false, err
 	}
 	return fired, upto < top, nil
+}
+
+// unfired drops the candidates that already fired: with Overlap every pass
+// re-reads ids below its cursor, and their actions would otherwise be
+// prepared and decided again only for the replay check to drop them. The
+// check in the transaction (InsertFiring's ON CONFLICT) still decides.
+func (e *Engine) unfired(ctx context.Context, cands []candidate) ([]candidate, error) {
+	byJourney := map[int64][]int64{}
+	for _, c := range cands {
+		byJourney[c.j.ID] = append(byJourney[c.j.ID], c.customerID)
+	}
+	fired := map[int64]map[string]bool{}
+	for id, customers := range byJourney {
+		slices.Sort(customers)
+		customers = slices.Compact(customers)
+		fired[id] = map[string]bool{}
+		for part := range slices.Chunk(customers, 1000) { // a bounded IN list
+			refs, err := e.d.Store.FiredRefs(ctx, id, part)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(fired[id], refs)
+		}
+	}
+	out := cands[:0]
+	for _, c := range cands {
+		if !fired[c.j.ID][strconv.FormatInt(c.customerID, 10)+" "+c.ref] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // fireEach fires each candidate in its own transaction. A candidate whose

@@ -574,3 +574,42 @@ func TestTwoFiringsOfOnePassShareTheCap(t *testing.T) {
 		}
 	})
 }
+
+// countingPolicy counts the engine's bulk decisions.
+type countingPolicy struct {
+	journey.Policy
+	calls int
+}
+
+func (p *countingPolicy) DecideMany(ctx context.Context, b policy.Batch, ids []int64) ([]policy.Decision, error) {
+	p.calls++
+	return p.Policy.DecideMany(ctx, b, ids)
+}
+
+// TestOverlapDoesNotDecideAgain: with Overlap (PostgreSQL) every pass
+// re-reads ids below its cursor; a credit that already fired is dropped
+// before its message is prepared, so the policy is not asked again and
+// nothing fires twice.
+func TestOverlapDoesNotDecideAgain(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		d := r.b.JourneyDeps(journey.Options{Overlap: 1000})
+		counting := &countingPolicy{Policy: d.Policy}
+		d.Policy = counting
+		r.eng = journey.NewEngine(d)
+		r.create("大额", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()}})
+		r.txn(r.a1, 10_000_000, "transfer_in", "", r.b.Clock.Now())
+		if fs := r.pass(); len(fs) != 1 || counting.calls != 1 {
+			t.Fatalf("%d firings, %d decisions", len(fs), counting.calls)
+		}
+		r.txn(r.a2, 100, "transfer_in", "", r.b.Clock.Now()) // moves the cursor; under the threshold
+		for range 2 {
+			if fs := r.pass(); len(fs) != 0 {
+				t.Fatalf("the overlap fired again: %+v", fs)
+			}
+		}
+		if counting.calls != 1 {
+			t.Fatalf("%d decisions: the re-read credit was decided again", counting.calls)
+		}
+	})
+}

@@ -113,6 +113,9 @@ type Store interface {
 	ViewedNotBought(ctx context.Context, customerID int64, since, before time.Time) ([]int64, error)
 	// LastFiring returns the customer's latest firing of a journey.
 	LastFiring(ctx context.Context, journeyID, customerID int64) (time.Time, bool, error)
+	// FiredRefs returns the refs the journey already fired on for these
+	// customers, keyed "<customer id> <ref>".
+	FiredRefs(ctx context.Context, journeyID int64, customerIDs []int64) (map[string]bool, error)
 	// InsertFiring stores f unless (journey, customer, ref) is stored;
 	// false for a replay. It sets f.ID.
 	InsertFiring(ctx context.Context, f *Firing) (bool, error)

@@ -224,6 +224,31 @@ func (s *JourneyStore) LastFiring(ctx context.Context, journeyID, customerID int
 	return at.UTC(), true, nil
 }
 
+// FiredRefs returns which of the refs a journey already fired on for each
+// customer ("customer_id ref" keys), from the unique index of firings.
+func (s *JourneyStore) FiredRefs(ctx context.Context, journeyID int64, customerIDs []int64) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(customerIDs) == 0 {
+		return out, nil
+	}
+	args := []any{journeyID}
+	for _, id := range customerIDs {
+		args = append(args, id)
+	}
+	err := queryEach(ctx, s.db.reader(ctx), "journey firings", `SELECT customer_id, ref FROM journey_firings
+		WHERE journey_id = $1 AND customer_id IN (`+paramList(s.db.dialect, 2, len(customerIDs))+")", args,
+		func(r *sql.Rows) error {
+			var id int64
+			var ref string
+			if err := r.Scan(&id, &ref); err != nil {
+				return err
+			}
+			out[strconv.FormatInt(id, 10)+" "+ref] = true
+			return nil
+		})
+	return out, err
+}
+
 // InsertFiring stores a firing unless its (journey, customer, ref) is.
 func (s *JourneyStore) InsertFiring(ctx context.Context, f *journey.Firing) (bool, error) {
 	if f.Group == "" {
