@@ -14,6 +14,7 @@
 package campaign
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -171,6 +172,10 @@ type Campaign struct {
 	ThrottlePerMinute int `json:"throttle_per_minute"`
 	// ConversionDays is the attribution window after a run starts.
 	ConversionDays int `json:"conversion_days"`
+	// HoldHours is how long a message may stay held by a pause past its own
+	// send time: a resume withdraws older ones as expired (their content —
+	// a rate, a quota, "this week" — has gone stale), 1–720, default 72.
+	HoldHours int `json:"hold_hours"`
 	// CostPerMessage and ValuePerConversion are in fen.
 	CostPerMessage     int64      `json:"cost_per_message"`
 	ValuePerConversion int64      `json:"value_per_conversion"`
@@ -189,7 +194,26 @@ type Campaign struct {
 	// HeldMessages is how many queued messages the outbox holds while the
 	// campaign is paused (counted for one campaign read, not in lists).
 	HeldMessages int64 `json:"held_messages"`
+	// QueuedMessages is how many of a completed campaign's messages the
+	// outbox has not sent yet (a throttled backlog a pause can still hold;
+	// counted for one campaign read, not in lists).
+	QueuedMessages int64 `json:"queued_messages"`
 }
+
+// HeldMessage is one message a pause holds, as Resume plans its release.
+type HeldMessage struct {
+	ID, CustomerID int64
+	// Due is the message's own send time (throttle slot or deferral end).
+	Due time.Time
+}
+
+// ReleasePlan returns, for held messages in the order of their own send
+// times, each one's new send time, or the zero time when it expired.
+type ReleasePlan func(ctx context.Context, held []HeldMessage) ([]time.Time, error)
+
+// ReasonExpired is the suppression reason of a member whose held message a
+// resume withdrew because it was held longer than the campaign's HoldHours.
+const ReasonExpired = "expired"
 
 // Run statuses.
 const (

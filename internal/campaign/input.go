@@ -31,6 +31,7 @@ type Input struct {
 	ControlPct         int
 	ThrottlePerMinute  int
 	ConversionDays     int
+	HoldHours          int
 	CostPerMessage     int64
 	ValuePerConversion int64
 }
@@ -42,6 +43,10 @@ const (
 	MaxConversionDays = 365
 	// DefaultConversionDays is the window when none is given.
 	DefaultConversionDays = 30
+	// MaxHoldHours and DefaultHoldHours bound how long a paused campaign's
+	// message may be held past its own send time (docs/CAMPAIGNS.md).
+	MaxHoldHours     = 720
+	DefaultHoldHours = 72
 	// MaxRecurrence is how long a recurring campaign may run.
 	MaxRecurrence = 366 * 24 * time.Hour
 )
@@ -71,13 +76,16 @@ func (s *Service) check(ctx context.Context, in Input, now time.Time) (Campaign,
 	if in.ConversionDays == 0 {
 		in.ConversionDays = DefaultConversionDays
 	}
+	if in.HoldHours == 0 {
+		in.HoldHours = DefaultHoldHours
+	}
 	if in.Schedule.Kind == "" {
 		in.Schedule.Kind = Once
 	}
 	c := Campaign{Name: in.Name, Description: in.Description, SegmentID: in.SegmentID, ProductID: in.ProductID,
 		Channel: in.Channel, TemplateID: in.TemplateID, Purpose: in.Purpose, Schedule: in.Schedule,
 		ControlPct: in.ControlPct, ThrottlePerMinute: in.ThrottlePerMinute, ConversionDays: in.ConversionDays,
-		CostPerMessage: in.CostPerMessage, ValuePerConversion: in.ValuePerConversion}
+		HoldHours: in.HoldHours, CostPerMessage: in.CostPerMessage, ValuePerConversion: in.ValuePerConversion}
 	var v reasons
 	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 100 {
 		v.add("name", "需要 1 至 100 个字", "must have 1 to 100 characters")
@@ -115,6 +123,10 @@ func (s *Service) check(ctx context.Context, in Input, now time.Time) (Campaign,
 	if in.ConversionDays < 1 || in.ConversionDays > MaxConversionDays {
 		v.add("conversion_days", fmt.Sprintf("须在 1 至 %d 天之间", MaxConversionDays),
 			fmt.Sprintf("must be between 1 and %d", MaxConversionDays))
+	}
+	if in.HoldHours < 1 || in.HoldHours > MaxHoldHours {
+		v.add("hold_hours", fmt.Sprintf("须在 1 至 %d 小时之间", MaxHoldHours),
+			fmt.Sprintf("must be between 1 and %d", MaxHoldHours))
 	}
 	if in.CostPerMessage < 0 {
 		v.add("cost_per_message", "不能为负数", "must not be negative")
@@ -352,6 +364,7 @@ func describe(old, c Campaign) []audit.Change {
 	add("control_pct", strconv.Itoa(old.ControlPct), strconv.Itoa(c.ControlPct))
 	add("throttle_per_minute", strconv.Itoa(old.ThrottlePerMinute), strconv.Itoa(c.ThrottlePerMinute))
 	add("conversion_days", strconv.Itoa(old.ConversionDays), strconv.Itoa(c.ConversionDays))
+	add("hold_hours", strconv.Itoa(old.HoldHours), strconv.Itoa(c.HoldHours))
 	add("cost_per_message", strconv.FormatInt(old.CostPerMessage, 10), strconv.FormatInt(c.CostPerMessage, 10))
 	add("value_per_conversion", strconv.FormatInt(old.ValuePerConversion, 10), strconv.FormatInt(c.ValuePerConversion, 10))
 	return out

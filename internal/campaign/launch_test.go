@@ -253,8 +253,18 @@ func TestPauseResumeCancel(t *testing.T) {
 			span > time.Duration(queued-1)*6*time.Second+time.Second {
 			t.Errorf("%d messages spread over %s; want 6 s apart", queued, span)
 		}
+		// Completed with its throttled backlog queued: a pause holds it and
+		// the resume makes it completed again (TestPauseCompletedCampaignBacklog);
+		// with nothing left to send, pausing is a conflict.
+		if p, err := r.svc.Pause(mk, c.ID); err != nil || p.HeldMessages != queued {
+			t.Errorf("pause a completed campaign with %d queued: %+v %v", queued, p.HeldMessages, err)
+		}
+		if p, err := r.svc.Resume(mk, c.ID); err != nil || p.Status != campaign.Completed {
+			t.Errorf("resume it: %s %v", p.Status, err)
+		}
+		r.exec("UPDATE outbox_messages SET status = 'sent' WHERE source_id = $1", c.ID)
 		if _, err := r.svc.Pause(mk, c.ID); kehu.ErrorCode(err) != kehu.ECONFLICT {
-			t.Errorf("pause a completed campaign: %v", err)
+			t.Errorf("pause a completed campaign with nothing queued: %v", err)
 		}
 		// Cancelling a second, launched campaign withdraws its queued messages.
 		in.Name = "第二次"

@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,6 +19,16 @@ import (
 // the status change.
 func (s *Service) transition(ctx context.Context, id int64, p access.Permission, action, reason string,
 	change func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error) (Campaign, error) {
+	return s.transitionNoting(ctx, id, p, action, reason, func(ctx context.Context, a kehu.Actor, c *Campaign,
+		now time.Time) ([]audit.Change, error) {
+		return nil, change(ctx, a, c, now)
+	})
+}
+
+// transitionNoting is transition whose change also returns audit changes
+// beyond the status (what a resume released and withdrew).
+func (s *Service) transitionNoting(ctx context.Context, id int64, p access.Permission, action, reason string,
+	change func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) ([]audit.Change, error)) (Campaign, error) {
 	a, err := access.ActorWith(ctx, p)
 	if err != nil {
 		return Campaign{}, err
@@ -29,7 +40,8 @@ func (s *Service) transition(ctx context.Context, id int64, p access.Permission,
 			return err
 		}
 		from := c.Status
-		if err := change(ctx, a, &c, now); err != nil {
+		more, err := change(ctx, a, &c, now)
+		if err != nil {
 			return err
 		}
 		c.UpdatedAt = now
@@ -37,7 +49,7 @@ func (s *Service) transition(ctx context.Context, id int64, p access.Permission,
 			return err
 		}
 		return s.d.Audit.Record(ctx, audit.Entry{Action: action, Object: object(id), Reason: reason,
-			Changes: []audit.Change{{Field: "status", Old: from, New: c.Status}}})
+			Changes: append([]audit.Change{{Field: "status", Old: from, New: c.Status}}, more...)})
 	})
 	if err != nil {
 		return Campaign{}, err
@@ -174,11 +186,27 @@ func (s *Service) launchedAlready(ctx context.Context, c *Campaign) error {
 // the messages it queued but the outbox has not sent are held — the
 // dispatcher claims none of them (nor any the stopping batch still queues)
 // until Resume. A message the dispatcher claimed before the pause is sent
-// once; one held is never sent while paused.
+// once; one held is never sent while paused. A completed campaign whose
+// throttled backlog is still queued can be paused too (its messages are
+// held the same way); one with nothing left to send cannot.
 func (s *Service) Pause(ctx context.Context, id int64) (Campaign, error) {
 	return s.transition(ctx, id, access.CampaignManage, ActionPause, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
-		if c.Status != Scheduled && c.Status != Running {
-			return wrongStatus(c, "paused", Scheduled, Running)
+		if c.Status != Scheduled && c.Status != Running && c.Status != Completed {
+			return refuse(kehu.ECONFLICT,
+				fmt.Sprintf("活动 %d 当前为「%s」，只有「已排期」或「执行中」的活动（或仍有排队消息的已完成活动）可以暂停", c.ID,
+					zhName(statusZH, c.Status)),
+				fmt.Sprintf("campaign %d is %s; only a campaign that is scheduled or running (or completed with messages "+
+					"still queued) can be paused", c.ID, c.Status))
+		}
+		if c.Status == Completed {
+			n, err := s.d.Store.QueuedMessages(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return refuse(kehu.ECONFLICT, fmt.Sprintf("活动 %d 已完成，且没有待发送的消息可以暂停", c.ID),
+					fmt.Sprintf("campaign %d is completed and has no queued messages left to hold", c.ID))
+			}
 		}
 		if _, err := s.d.Store.HoldMessages(ctx, c.ID, now); err != nil {
 			return err
@@ -189,21 +217,35 @@ func (s *Service) Pause(ctx context.Context, id int64) (Campaign, error) {
 }
 
 // Resume continues a paused campaign (campaign.manage): its run resumes
-// after its checkpoint, and its held messages are released (releaseSlot).
+// after its checkpoint, and its held messages are released (releasePlan):
+// those held longer than HoldHours past their own send time are withdrawn
+// as expired, the others go at their own time or the next free slot. The
+// campaign is scheduled again while it has a run to do, else completed (a
+// completed campaign paused for its backlog, or one whose last run
+// finished while it was paused). The audit record counts both.
 func (s *Service) Resume(ctx context.Context, id int64) (Campaign, error) {
-	c, err := s.transition(ctx, id, access.CampaignManage, ActionResume, "", func(ctx context.Context, a kehu.Actor, c *Campaign, now time.Time) error {
+	c, err := s.transitionNoting(ctx, id, access.CampaignManage, ActionResume, "", func(ctx context.Context, a kehu.Actor,
+		c *Campaign, now time.Time) ([]audit.Change, error) {
 		if c.Status != Paused {
-			return wrongStatus(c, "resumed", Paused)
+			return nil, wrongStatus(c, "resumed", Paused)
 		}
-		slot, err := s.releaseSlot(ctx, *c, now)
+		reason := fmt.Sprintf("expired: held by the campaign's pause more than %d h past its send time", c.HoldHours)
+		released, expired, err := s.d.Store.ReleaseMessages(ctx, c.ID, s.releasePlan(*c, now), reason, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := s.d.Store.ReleaseMessages(ctx, c.ID, slot, now); err != nil {
-			return err
+		runs, err := s.d.Store.Runs(ctx, c.ID)
+		if err != nil {
+			return nil, err
 		}
-		c.Status = Scheduled
-		return nil
+		c.Status = Completed
+		for _, r := range runs {
+			if r.Status == RunPending || r.Status == RunRunning {
+				c.Status = Scheduled
+			}
+		}
+		return []audit.Change{{Field: "released", New: strconv.FormatInt(released, 10)},
+			{Field: ReasonExpired, New: strconv.FormatInt(expired, 10)}}, nil
 	})
 	if err == nil {
 		s.Kick()
@@ -211,36 +253,62 @@ func (s *Service) Resume(ctx context.Context, id int64) (Campaign, error) {
 	return c, err
 }
 
-// releaseSlot is when each held message goes on resume, called in the
-// order of their own send times: at its own time when that is still to
-// come and free; else at the next free throttle slot from now (one every
-// minute/ThrottlePerMinute, so a backlog does not go out at once), and
-// never inside the bank's quiet hours — a resume at night sends the
-// backlog when they end. Without a throttle the slots are a microsecond
-// apart, keeping the order.
-func (s *Service) releaseSlot(ctx context.Context, c Campaign, now time.Time) (func(time.Time) time.Time, error) {
-	open, err := s.d.Policy.BankOpen(ctx)
-	if err != nil {
-		return nil, err
-	}
-	step := time.Microsecond
-	if c.ThrottlePerMinute > 0 {
-		step = time.Minute / time.Duration(c.ThrottlePerMinute)
-	}
-	next := now
-	return func(own time.Time) time.Time {
-		at := own
-		if at.Before(next) {
-			at = next
+// releasePlan decides each held message's fate on resume, in the order of
+// their own send times. One held more than HoldHours past its own time
+// expired: its content (a rate, a quota, "this week only") is stale, and a
+// bank would rather not send it than send it days late. Another goes at
+// its own time when that is still to come and free; else at the next free
+// throttle slot from now (one every minute/ThrottlePerMinute, so a backlog
+// does not go out at once; a microsecond apart without a throttle, keeping
+// the order), never inside the bank's quiet hours — a resume at night
+// sends the backlog when they end — and then, when the customer asked for
+// other days or hours (contact preferences), at the next moment they
+// allow. The customer's shift does not move the throttle's slots of the
+// others; the outbox's per-channel rate still applies on top.
+func (s *Service) releasePlan(c Campaign, now time.Time) ReleasePlan {
+	return func(ctx context.Context, held []HeldMessage) ([]time.Time, error) {
+		maxHold := time.Duration(c.HoldHours) * time.Hour
+		var customers []int64
+		seen := make(map[int64]bool)
+		for _, h := range held {
+			if now.Sub(h.Due) <= maxHold && !seen[h.CustomerID] {
+				seen[h.CustomerID] = true
+				customers = append(customers, h.CustomerID)
+			}
 		}
-		if !at.Equal(own) {
-			// Only a moved slot is checked again: the message's own time
-			// passed the policy when it was queued.
-			at = open(at)
+		bank, err := s.d.Policy.BankOpen(ctx)
+		if err != nil {
+			return nil, err
 		}
-		next = at.Add(step)
-		return at
-	}, nil
+		customer, err := s.d.Policy.Opening(ctx, customers)
+		if err != nil {
+			return nil, err
+		}
+		step := time.Microsecond
+		if c.ThrottlePerMinute > 0 {
+			step = time.Minute / time.Duration(c.ThrottlePerMinute)
+		}
+		next := now
+		out := make([]time.Time, len(held))
+		for i, h := range held {
+			if now.Sub(h.Due) > maxHold {
+				continue // expired: the zero time
+			}
+			at := h.Due
+			if at.Before(next) {
+				at = next
+			}
+			if at.Equal(h.Due) {
+				// Its own time passed the policy when it was queued.
+				out[i], next = at, at.Add(step)
+				continue
+			}
+			at = bank(at)
+			next = at.Add(step)
+			out[i] = customer(h.CustomerID, at)
+		}
+		return out, nil
+	}
 }
 
 // Cancel stops a campaign for good (campaign.manage): runs not finished

@@ -92,9 +92,15 @@ type Store interface {
 	// none of them (those queued later neither) until ReleaseMessages or
 	// UnholdMessages; it returns how many queued messages it parked.
 	HoldMessages(ctx context.Context, campaignID int64, now time.Time) (int64, error)
-	// ReleaseMessages lifts the hold: each held message is due at slot(its
-	// own send time), slot called in the order of those times.
-	ReleaseMessages(ctx context.Context, campaignID int64, slot func(time.Time) time.Time, now time.Time) (int64, error)
+	// ReleaseMessages lifts the hold: plan gets the held messages in the
+	// order of their own send times (then ids) and returns each one's new
+	// send time, or the zero time to withdraw it as expired — the message
+	// failed with reason, its member's outcome suppressed, reason expired.
+	// It returns how many it released and how many expired.
+	ReleaseMessages(ctx context.Context, campaignID int64, plan ReleasePlan, reason string, now time.Time) (released, expired int64, err error)
+	// QueuedMessages counts the campaign's messages the outbox has not
+	// sent yet (queued, held or not).
+	QueuedMessages(ctx context.Context, campaignID int64) (int64, error)
 	// UnholdMessages lifts the hold giving the messages their own times
 	// back (before WithdrawQueued, in the same transaction).
 	UnholdMessages(ctx context.Context, campaignID int64, now time.Time) error
@@ -184,13 +190,18 @@ func (s *Service) Get(ctx context.Context, id int64) (Campaign, error) {
 }
 
 // withHeld reads campaign id and, when it is paused, counts its held
-// messages (only a paused campaign holds any).
+// messages (only a paused campaign holds any); when it is completed, its
+// messages still queued (a throttled backlog Pause can hold).
 func (s *Service) withHeld(ctx context.Context, id int64) (Campaign, error) {
 	c, err := s.d.Store.GetCampaign(ctx, id)
-	if err != nil || c.Status != Paused {
+	switch {
+	case err != nil:
 		return c, err
+	case c.Status == Paused:
+		c.HeldMessages, err = s.d.Store.HeldMessages(ctx, id)
+	case c.Status == Completed:
+		c.QueuedMessages, err = s.d.Store.QueuedMessages(ctx, id)
 	}
-	c.HeldMessages, err = s.d.Store.HeldMessages(ctx, id)
 	return c, err
 }
 

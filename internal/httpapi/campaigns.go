@@ -29,6 +29,7 @@ type campaignBody struct {
 	ControlPct         int                `json:"control_pct"`
 	ThrottlePerMinute  int                `json:"throttle_per_minute"`
 	ConversionDays     int                `json:"conversion_days"`
+	HoldHours          int                `json:"hold_hours"`
 	CostPerMessage     int64              `json:"cost_per_message"`
 	ValuePerConversion int64              `json:"value_per_conversion"`
 }
@@ -44,7 +45,7 @@ func (b campaignBody) input() campaign.Input {
 		Channel: b.Channel, TemplateID: b.TemplateID, Purpose: b.Purpose,
 		Schedule:   campaign.Schedule{Kind: b.Schedule.Kind, StartAt: b.Schedule.StartAt, EndAt: b.Schedule.EndAt},
 		ControlPct: b.ControlPct, ThrottlePerMinute: b.ThrottlePerMinute, ConversionDays: b.ConversionDays,
-		CostPerMessage: b.CostPerMessage, ValuePerConversion: b.ValuePerConversion}
+		HoldHours: b.HoldHours, CostPerMessage: b.CostPerMessage, ValuePerConversion: b.ValuePerConversion}
 }
 
 type campaignList struct {

@@ -73,6 +73,13 @@ func walkCampaigns(t *testing.T, e *env) {
 		t.Errorf("validation problem: %+v", p)
 	}
 
+	body["hold_hours"] = 721
+	e.expect(call{method: "POST", path: list, token: mk.token, body: body}, 422).decode(t, &p)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "hold_hours" || p.Errors[0].Message != "must be between 1 and 720" {
+		t.Errorf("hold_hours problem: %+v", p)
+	}
+	body["hold_hours"] = 48
+
 	e.expect(call{method: "GET", path: one, token: bm.token}, 200)
 	e.expect(call{method: "GET", path: one}, 401)
 	e.expect(call{method: "GET", path: one, token: teller.token}, 403)
@@ -201,6 +208,27 @@ func TestCampaignsAPI(t *testing.T) {
 		r.decode(t, &res)
 		if res.Status != "completed" || res.Total.Audience != 4 || res.Total.Queued != 2 || res.Total.Suppressed["no_consent"] != 2 {
 			t.Errorf("results %s", r.Body)
+		}
+		// Completed with its two messages still queued (no dispatcher here):
+		// the backlog is counted, a pause holds it, the resume releases it
+		// and the campaign is completed again.
+		var got struct {
+			Status         string
+			HoldHours      int   `json:"hold_hours"`
+			HeldMessages   int64 `json:"held_messages"`
+			QueuedMessages int64 `json:"queued_messages"`
+		}
+		e.expect(call{method: "GET", path: one, token: mk.token}, 200).decode(t, &got)
+		if got.Status != "completed" || got.QueuedMessages != 2 || got.HoldHours != 72 {
+			t.Errorf("completed campaign reads %+v; want 2 queued, hold_hours 72", got)
+		}
+		e.expect(call{method: "POST", path: one + "/pause", token: mk.token}, 200).decode(t, &got)
+		if got.Status != "paused" || got.HeldMessages != 2 {
+			t.Errorf("paused backlog reads %+v", got)
+		}
+		e.expect(call{method: "POST", path: one + "/resume", token: mk.token}, 200).decode(t, &got)
+		if got.Status != "completed" || got.QueuedMessages != 2 {
+			t.Errorf("resumed backlog reads %+v", got)
 		}
 		// An RM (customer.read only) may not see campaigns.
 		if r := e.do(call{method: "GET", path: one + "/results", token: e.login("rm_a").token}); r.Code != http.StatusForbidden {

@@ -18,7 +18,7 @@ func (db *DB) Campaigns() *CampaignStore { return &CampaignStore{db: db} }
 
 const campaignColumns = `k.id, k.name, k.description, k.segment_id, COALESCE(g.name, ''), k.product_id,
 	COALESCE(p.name, ''), k.channel, k.template_id, k.template_version, k.purpose, k.schedule_kind, k.start_at,
-	k.end_at, k.control_pct, k.seed, k.throttle_per_minute, k.conversion_days, k.cost_per_message,
+	k.end_at, k.control_pct, k.seed, k.throttle_per_minute, k.conversion_days, k.hold_hours, k.cost_per_message,
 	k.value_per_conversion, k.status, k.reject_reason, k.created_by, k.updated_by, k.submitted_by, k.submitted_at,
 	k.approved_by, k.approved_at, k.launched_by, k.launched_at, k.created_at, k.updated_at`
 
@@ -31,7 +31,7 @@ func scanCampaign(r interface{ Scan(...any) error }) (campaign.Campaign, error) 
 	var start, end, subAt, apAt, laAt sql.NullTime
 	err := r.Scan(&c.ID, &c.Name, &c.Description, &c.SegmentID, &c.SegmentName, &product, &c.ProductName, &c.Channel,
 		&tmpl, &c.TemplateVersion, &c.Purpose, &c.Schedule.Kind, &start, &end, &c.ControlPct, &c.Seed,
-		&c.ThrottlePerMinute, &c.ConversionDays, &c.CostPerMessage, &c.ValuePerConversion, &c.Status, &c.RejectReason,
+		&c.ThrottlePerMinute, &c.ConversionDays, &c.HoldHours, &c.CostPerMessage, &c.ValuePerConversion, &c.Status, &c.RejectReason,
 		&c.CreatedBy, &c.UpdatedBy, &subBy, &subAt, &apBy, &apAt, &laBy, &laAt, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return c, err
@@ -57,20 +57,20 @@ func nullInt(p *int64) any {
 func campaignValues(c campaign.Campaign) []any {
 	return []any{c.Name, c.Description, c.SegmentID, nullInt(c.ProductID), c.Channel, nullInt(c.TemplateID),
 		c.TemplateVersion, c.Purpose, c.Schedule.Kind, timeOrNil(c.Schedule.StartAt), timeOrNil(c.Schedule.EndAt),
-		c.ControlPct, c.Seed, c.ThrottlePerMinute, c.ConversionDays, c.CostPerMessage, c.ValuePerConversion, c.Status,
+		c.ControlPct, c.Seed, c.ThrottlePerMinute, c.ConversionDays, c.HoldHours, c.CostPerMessage, c.ValuePerConversion, c.Status,
 		c.RejectReason, c.CreatedBy, c.UpdatedBy, nullInt(c.SubmittedBy), timeOrNil(c.SubmittedAt), nullInt(c.ApprovedBy),
 		timeOrNil(c.ApprovedAt), nullInt(c.LaunchedBy), timeOrNil(c.LaunchedAt), c.CreatedAt.UTC(), c.UpdatedAt.UTC()}
 }
 
 const campaignWrite = `name, description, segment_id, product_id, channel, template_id, template_version, purpose,
-	schedule_kind, start_at, end_at, control_pct, seed, throttle_per_minute, conversion_days, cost_per_message,
-	value_per_conversion, status, reject_reason, created_by, updated_by, submitted_by, submitted_at, approved_by,
+	schedule_kind, start_at, end_at, control_pct, seed, throttle_per_minute, conversion_days, hold_hours,
+	cost_per_message, value_per_conversion, status, reject_reason, created_by, updated_by, submitted_by, submitted_at, approved_by,
 	approved_at, launched_by, launched_at, created_at, updated_at`
 
 // CreateCampaign inserts c and sets its id.
 func (s *CampaignStore) CreateCampaign(ctx context.Context, c *campaign.Campaign) error {
 	err := s.db.writer(ctx).QueryRowContext(ctx, "INSERT INTO campaigns ("+campaignWrite+") VALUES ("+
-		s.db.dialect.params(1, 29)+") RETURNING id", campaignValues(*c)...).Scan(&c.ID)
+		s.db.dialect.params(1, 30)+") RETURNING id", campaignValues(*c)...).Scan(&c.ID)
 	if err != nil {
 		return fmt.Errorf("insert campaign: %w", err)
 	}
@@ -81,7 +81,7 @@ func (s *CampaignStore) CreateCampaign(ctx context.Context, c *campaign.Campaign
 func (s *CampaignStore) UpdateCampaign(ctx context.Context, c campaign.Campaign) error {
 	_, err := s.db.writer(ctx).ExecContext(ctx, `UPDATE campaigns SET (`+campaignWrite+`) = (`+
 		"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, "+
-		"$25, $26, $27, $28, $29) WHERE id = $30", append(campaignValues(c), c.ID)...)
+		"$25, $26, $27, $28, $29, $30) WHERE id = $31", append(campaignValues(c), c.ID)...)
 	if err != nil {
 		return fmt.Errorf("update campaign %d: %w", c.ID, err)
 	}

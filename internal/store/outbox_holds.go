@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"kehu/internal/campaign"
 	"kehu/internal/outbox"
 )
 
@@ -75,12 +76,13 @@ func (db *DB) holdSource(ctx context.Context, kind string, id int64, now time.Ti
 	return n, err
 }
 
-// releaseSource lifts a source's hold: every held message gets slot(its
-// own time), called in the order of those times (then ids), and is due
-// again. It returns how many messages it released.
-func (db *DB) releaseSource(ctx context.Context, kind string, id int64, slot func(time.Time) time.Time, now time.Time) (int64, error) {
-	var n int64
-	err := db.WithTx(ctx, func(ctx context.Context) error {
+// releaseSource lifts a source's hold: plan gets every held message in the
+// order of their own times (then ids) and returns each one's new time, due
+// again from then; a zero time withdraws the message (failed with reason,
+// its id returned in expired). It returns how many messages it released.
+func (db *DB) releaseSource(ctx context.Context, kind string, id int64, plan campaign.ReleasePlan, reason string,
+	now time.Time) (released int64, expired []int64, err error) {
+	err = db.WithTx(ctx, func(ctx context.Context) error {
 		q := db.writer(ctx)
 		// Park the stragglers first (queued after the hold, never parked),
 		// so they take their turn with the rest.
@@ -90,29 +92,44 @@ func (db *DB) releaseSource(ctx context.Context, kind string, id int64, slot fun
 		if _, err := q.ExecContext(ctx, `DELETE FROM outbox_holds WHERE source_kind = $1 AND source_id = $2`, kind, id); err != nil {
 			return fmt.Errorf("release %s %d: %w", kind, id, err)
 		}
-		type held struct {
-			id int64
-			at time.Time
-		}
-		var all []held
-		err := queryEach(ctx, q, "held messages", `SELECT id, held_due FROM outbox_messages
+		var all []campaign.HeldMessage
+		err := queryEach(ctx, q, "held messages", `SELECT id, customer_id, held_due FROM outbox_messages
 			WHERE source_kind = $1 AND source_id = $2 AND held_due IS NOT NULL ORDER BY held_due, id`,
 			[]any{kind, id}, func(r *sql.Rows) error {
-				var h held
-				err := r.Scan(&h.id, &h.at)
+				var h campaign.HeldMessage
+				err := r.Scan(&h.ID, &h.CustomerID, &h.Due)
+				h.Due = h.Due.UTC()
 				all = append(all, h)
 				return err
 			})
 		if err != nil {
 			return err
 		}
+		slots, err := plan(ctx, all)
+		if err != nil {
+			return err
+		}
+		if len(slots) != len(all) {
+			return fmt.Errorf("release %s %d: the plan has %d times for %d messages", kind, id, len(slots), len(all))
+		}
+		var keep []int
+		for i, at := range slots {
+			if at.IsZero() {
+				expired = append(expired, all[i].ID)
+			} else {
+				keep = append(keep, i)
+			}
+		}
+		if err := db.failHeld(ctx, q, expired, reason, now); err != nil {
+			return fmt.Errorf("expire %s %d messages: %w", kind, id, err)
+		}
 		const per = 10_000
 		args := make([]any, 0, 1+2*per)
-		for start := 0; start < len(all); start += per {
-			chunk := all[start:min(len(all), start+per)]
+		for start := 0; start < len(keep); start += per {
+			chunk := keep[start:min(len(keep), start+per)]
 			args = append(args[:0], now.UTC())
 			var values strings.Builder
-			for i, h := range chunk {
+			for i, k := range chunk {
 				if i > 0 {
 					values.WriteString(", ")
 				}
@@ -122,7 +139,7 @@ func (db *DB) releaseSource(ctx context.Context, kind string, id int64, slot fun
 				} else {
 					values.WriteString("(?, ?)")
 				}
-				args = append(args, h.id, slot(h.at.UTC()).UTC())
+				args = append(args, all[k].ID, slots[k].UTC())
 			}
 			res, err := q.ExecContext(ctx, `UPDATE outbox_messages SET next_attempt_at = v.column2, held_due = NULL,
 				updated_at = $1 FROM (VALUES `+values.String()+`) AS v WHERE outbox_messages.id = v.column1`, args...)
@@ -133,11 +150,37 @@ func (db *DB) releaseSource(ctx context.Context, kind string, id int64, slot fun
 			if err != nil {
 				return err
 			}
-			n += k
+			released += k
 		}
 		return nil
 	})
-	return n, err
+	return released, expired, err
+}
+
+// failHeld withdraws held messages ids: failed with reason, their own time
+// back in next_attempt_at (so no parked row is left far in the future).
+func (db *DB) failHeld(ctx context.Context, q querier, ids []int64, reason string, now time.Time) error {
+	const per = 5_000
+	for start := 0; start < len(ids); start += per {
+		chunk := ids[start:min(len(ids), start+per)]
+		args := []any{now.UTC(), reason}
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			args = append(args, id)
+			// SQLite looks a named $n up by name (quadratic in a long
+			// list); an anonymous ? numbers on from $2.
+			marks[i] = "?"
+			if db.dialect.IsPostgres() {
+				marks[i] = fmt.Sprintf("$%d", 3+i)
+			}
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE outbox_messages SET status = 'failed', failed_at = $1, updated_at = $1,
+			last_error = $2, next_attempt_at = held_due, held_due = NULL
+			WHERE status = 'queued' AND held_due IS NOT NULL AND id IN (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unholdSource lifts a source's hold without releasing anything now: the
@@ -178,9 +221,42 @@ func (s *CampaignStore) HoldMessages(ctx context.Context, campaignID int64, now 
 	return s.db.holdSource(ctx, campaignSource, campaignID, now)
 }
 
-// ReleaseMessages implements campaign.Store.
-func (s *CampaignStore) ReleaseMessages(ctx context.Context, campaignID int64, slot func(time.Time) time.Time, now time.Time) (int64, error) {
-	return s.db.releaseSource(ctx, campaignSource, campaignID, slot, now)
+// ReleaseMessages implements campaign.Store: the release, and the members
+// of the expired messages marked suppressed (reason expired), in one
+// transaction.
+func (s *CampaignStore) ReleaseMessages(ctx context.Context, campaignID int64, plan campaign.ReleasePlan, reason string,
+	now time.Time) (released, expired int64, err error) {
+	err = s.db.WithTx(ctx, func(ctx context.Context) error {
+		var ids []int64
+		released, ids, err = s.db.releaseSource(ctx, campaignSource, campaignID, plan, reason, now)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		expired = int64(len(ids))
+		// One pass over the campaign's members (message_id has no index of
+		// its own): the messages this resume failed are those failed now
+		// with this reason.
+		_, err = s.db.writer(ctx).ExecContext(ctx, `UPDATE campaign_members SET outcome = 'suppressed', reason = $1
+			WHERE campaign_id = $2 AND outcome IN ('queued', 'deferred') AND message_id IN (SELECT id FROM outbox_messages
+				WHERE source_kind = $3 AND source_id = $2 AND status = 'failed' AND failed_at = $4 AND last_error = $5)`,
+			campaign.ReasonExpired, campaignID, campaignSource, now.UTC(), reason)
+		if err != nil {
+			return fmt.Errorf("mark expired members of campaign %d: %w", campaignID, err)
+		}
+		return nil
+	})
+	return released, expired, err
+}
+
+// QueuedMessages implements campaign.Store.
+func (s *CampaignStore) QueuedMessages(ctx context.Context, campaignID int64) (int64, error) {
+	var n int64
+	err := s.db.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM outbox_messages
+		WHERE source_kind = $1 AND source_id = $2 AND status = 'queued'`, campaignSource, campaignID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count queued messages of campaign %d: %w", campaignID, err)
+	}
+	return n, nil
 }
 
 // UnholdMessages implements campaign.Store.

@@ -24,8 +24,9 @@ import (
 // shown), previews the message, sets a 25% control group and submits it; a
 // branch manager approves it; the operator launches it and watches the
 // launch finish (the runner of `kehu serve` in the background, the page
-// polling); the messages go out through the file gateway and the results
-// count them.
+// polling); finished but with its messages still queued, it is paused (the
+// backlog held) and resumed from its page; the messages go out through the
+// file gateway and the results count them.
 func TestBrowserCampaign(t *testing.T) {
 	a := newApp(t, testkit.NewDB(t, "sqlite"))
 	campaignSetup(t, a)
@@ -123,6 +124,24 @@ func TestBrowserCampaign(t *testing.T) {
 	if want == 0 {
 		return // all three held out (1 in 64): nothing to send
 	}
+
+	// Completed, but its messages are still queued (no dispatcher yet):
+	// the page offers to pause the backlog; pausing holds it, resuming
+	// releases it and the campaign is completed again.
+	do("pause the completed campaign's queued backlog",
+		chromedp.Navigate(a.srv.URL+"/campaigns/1"),
+		chromedp.WaitVisible(css(`#campaign-backlog[data-queued="`+strconv.Itoa(queued)+`"]`)),
+		chromedp.Click(css("#campaign-pause")),
+		chromedp.WaitVisible(css(`#campaign-held[data-held="`+strconv.Itoa(queued)+`"]`)))
+	if got := text("#campaign-status"); got != "已暂停" {
+		t.Errorf("status after pausing the backlog %q", got)
+	}
+	shot("campaign-3b-backlog-held")
+	do("resume it", chromedp.Click(css("#campaign-resume")),
+		chromedp.WaitVisible(css(`#campaign-status[data-status="completed"]`)),
+		chromedp.WaitVisible(css("#campaign-backlog")))
+	// The released backlog goes from the resume, a microsecond apart.
+	a.Clock.Advance(time.Second)
 
 	// The dispatcher sends through the file gateway.
 	dir := t.TempDir()

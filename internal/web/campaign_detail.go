@@ -56,6 +56,9 @@ func campaignActions(c campaign.Campaign, role string) map[string]bool {
 		out["pause"], out["cancel"] = manage, manage
 	case campaign.Paused:
 		out["resume"], out["cancel"] = manage, manage
+	case campaign.Completed:
+		// Its throttled backlog, still queued, can be held and released.
+		out["pause"] = manage && c.QueuedMessages > 0
 	}
 	return out
 }

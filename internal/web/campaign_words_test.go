@@ -40,9 +40,9 @@ func TestCampaignRefusalsInThePagesLanguage(t *testing.T) {
 		}
 		action := map[string][]string{
 			"zh-CN": {"制作人与复核人须分离：活动 " + strconv.FormatInt(c.ID, 10) + " 由您编写或提交，需由其他用户审批",
-				"活动 " + strconv.FormatInt(c.ID, 10) + " 当前为「待审批」，只有「已排期」或「执行中」的活动可以暂停"},
+				"活动 " + strconv.FormatInt(c.ID, 10) + " 当前为「待审批」，只有「已排期」或「执行中」的活动（或仍有排队消息的已完成活动）可以暂停"},
 			"en": {"maker-checker: you wrote or submitted campaign " + strconv.FormatInt(c.ID, 10) + ", so another user must approve it",
-				"campaign " + strconv.FormatInt(c.ID, 10) + " is submitted; only a campaign that is scheduled or running can be paused"},
+				"campaign " + strconv.FormatInt(c.ID, 10) + " is submitted; only a campaign that is scheduled or running (or completed with messages still queued) can be paused"},
 		}
 		forbidden := map[string]string{"zh-CN": "您的角色无权执行此操作", "en": "Your role may not do this"}
 		for _, lang := range []string{"zh-CN", "en"} {

@@ -73,6 +73,7 @@ type campaignForm struct {
 	SegmentID, ProductID, TemplateID      string
 	Channel, ScheduleKind, StartAt, EndAt string
 	ControlPct, Throttle, ConversionDays  string
+	HoldHours                             string
 	CostPerMessage, ValuePerConversion    string
 	Errors                                map[string]bool
 	Messages                              []kehu.FieldError
@@ -96,7 +97,7 @@ func (s *server) formOfCampaign(c campaign.Campaign) campaignForm {
 	f := campaignForm{ID: c.ID, Name: c.Name, Description: c.Description, SegmentID: strconv.FormatInt(c.SegmentID, 10),
 		Channel: c.Channel, ScheduleKind: c.Schedule.Kind, ControlPct: strconv.Itoa(c.ControlPct),
 		Throttle: strconv.Itoa(c.ThrottlePerMinute), ConversionDays: strconv.Itoa(c.ConversionDays),
-		CostPerMessage: yuan(c.CostPerMessage), ValuePerConversion: yuan(c.ValuePerConversion), Errors: map[string]bool{}}
+		HoldHours: strconv.Itoa(c.HoldHours), CostPerMessage: yuan(c.CostPerMessage), ValuePerConversion: yuan(c.ValuePerConversion), Errors: map[string]bool{}}
 	if c.ProductID != nil {
 		f.ProductID = strconv.FormatInt(*c.ProductID, 10)
 	}
@@ -117,7 +118,7 @@ func campaignFormOf(r *http.Request) campaignForm {
 	return campaignForm{Name: r.PostFormValue("name"), Description: r.PostFormValue("description"),
 		SegmentID: v("segment_id"), ProductID: v("product_id"), TemplateID: v("template_id"), Channel: v("channel"),
 		ScheduleKind: v("schedule_kind"), StartAt: v("start_at"), EndAt: v("end_at"), ControlPct: v("control_pct"),
-		Throttle: v("throttle_per_minute"), ConversionDays: v("conversion_days"), CostPerMessage: v("cost_per_message"),
+		Throttle: v("throttle_per_minute"), ConversionDays: v("conversion_days"), HoldHours: v("hold_hours"), CostPerMessage: v("cost_per_message"),
 		ValuePerConversion: v("value_per_conversion"), Errors: map[string]bool{}}
 }
 
@@ -180,7 +181,7 @@ func (s *server) campaignInput(f *campaignForm, lang string) (campaign.Input, bo
 	in.ProductID, in.TemplateID = id("product_id", f.ProductID), id("template_id", f.TemplateID)
 	in.Schedule.StartAt, in.Schedule.EndAt = when("schedule.start_at", f.StartAt), when("schedule.end_at", f.EndAt)
 	in.ControlPct, in.ThrottlePerMinute = whole("control_pct", f.ControlPct), whole("throttle_per_minute", f.Throttle)
-	in.ConversionDays = whole("conversion_days", f.ConversionDays)
+	in.ConversionDays, in.HoldHours = whole("conversion_days", f.ConversionDays), whole("hold_hours", f.HoldHours)
 	in.CostPerMessage, in.ValuePerConversion = money("cost_per_message", f.CostPerMessage), money("value_per_conversion", f.ValuePerConversion)
 	return in, len(f.Messages) == 0
 }
@@ -222,7 +223,7 @@ func (s *server) showCampaignEditor(w http.ResponseWriter, r *http.Request, stat
 func (s *server) newCampaignPage(w http.ResponseWriter, r *http.Request) {
 	s.showCampaignEditor(w, r, http.StatusOK, campaignForm{Channel: campaign.SMS, ScheduleKind: campaign.Once,
 		ControlPct: "10", Throttle: "0", ConversionDays: strconv.Itoa(campaign.DefaultConversionDays),
-		CostPerMessage: "0.05", ValuePerConversion: "0.00"})
+		HoldHours: strconv.Itoa(campaign.DefaultHoldHours), CostPerMessage: "0.05", ValuePerConversion: "0.00"})
 }
 
 func (s *server) editCampaignPage(w http.ResponseWriter, r *http.Request) {
