@@ -215,12 +215,17 @@ func (s *PrivacyStore) EachCustomer(ctx context.Context, f customer.Filter, fn f
 // CustomersShownSince sums the customers listed or exported to username
 // since t, from the audit trail (audit_log_actor serves the username): the
 // customer list and export, the member lists of campaign results
-// workbooks (campaign.export counts its member rows) and the firing lists
-// of journey results workbooks (journey.export).
+// workbooks (campaign.export counts its member rows), the firing lists
+// of journey results workbooks (journey.export), and the pages of a
+// campaign's members (campaign.members) and of a journey's firings
+// (journey.firings) shown in the API and the pages — so paging through a
+// million members is counted like the customer list, not a way around the
+// daily total.
 func (s *PrivacyStore) CustomersShownSince(ctx context.Context, username string, t time.Time) (int64, error) {
 	var n int64
 	err := s.db.reader(ctx).QueryRowContext(ctx, `SELECT COALESCE(SUM(count), 0) FROM audit_log
-		WHERE username = $1 AND action IN ('customer.list', 'customer.export', 'campaign.export', 'journey.export') AND at >= $2
+		WHERE username = $1 AND action IN ('customer.list', 'customer.export', 'campaign.export', 'journey.export',
+			'campaign.members', 'journey.firings') AND at >= $2
 		AND outcome NOT IN ('denied', 'failed')`, username, t.UTC()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("customers shown to %s: %w", username, err)
