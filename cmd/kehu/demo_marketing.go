@@ -116,6 +116,15 @@ func seedMarketing(ctx context.Context, db *store.DB, m marketingServices) error
 		return fmt.Errorf("demo campaign: %w", err)
 	}
 
+	// The two marketing journeys hold a 10% control group out and name the
+	// product whose purchase is their conversion, so the 旅程效果 page
+	// measures their lift as soon as they fire (the birthday greeting is a
+	// service no bank withholds; a view of any product has no one product
+	// to convert to).
+	cash, err := db.Policy().ProductByRef(ctx, "WM-R1-CASH")
+	if err != nil {
+		return fmt.Errorf("demo journey product: %w", err)
+	}
 	jr := func(name, desc string, def journey.Definition) error {
 		raw, err := json.Marshal(def)
 		if err != nil {
@@ -129,6 +138,7 @@ func seedMarketing(ctx context.Context, db *store.DB, m marketingServices) error
 	}
 	if err := jr("大额入账关怀", "单笔入账 10 万元及以上：客户经理两天内回访", journey.Definition{
 		Trigger: journey.LargeInflow, Conditions: journey.Conditions{MinAmount: journey.DefaultInflowFen}, ReentryDays: 30,
+		ControlPct: 10, ProductID: pid, ConversionDays: 30, ValuePerConversion: 20000,
 		Actions: []journey.Action{{Kind: journey.ActTask, TaskKind: "call", Title: "大额入账客户回访",
 			Suggested: []string{"了解资金用途", "推荐稳健理财或大额存单"}, AssignTo: "owner", DueDays: 2}}}); err != nil {
 		return err
@@ -140,6 +150,7 @@ func seedMarketing(ctx context.Context, db *store.DB, m marketingServices) error
 	}
 	if err := jr("沉睡客户流失预警", "90 天无登录且无交易：提醒客户经理挽留", journey.Definition{
 		Trigger: journey.Dormancy, Conditions: journey.Conditions{InactiveDays: 90}, ReentryDays: 90,
+		ControlPct: 10, ProductID: cash.ID, ConversionDays: 60, ValuePerConversion: 5000,
 		Actions: []journey.Action{{Kind: journey.ActTask, TaskKind: "churn_alert", Title: "流失预警：客户 90 天未活跃",
 			Suggested: []string{"电话问候，了解近况", "核对到期资金去向", "邀请到网点参加理财沙龙"}, AssignTo: "owner",
 			DueDays: 7}}}); err != nil {

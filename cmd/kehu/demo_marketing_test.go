@@ -91,9 +91,18 @@ func TestDemoMarketingStarterSet(t *testing.T) {
 			t.Errorf("the demo campaign is %v, want submitted (awaiting a checker)", st)
 		}
 	}
+	controlled := map[string]bool{"大额入账关怀": true, "沉睡客户流失预警": true}
 	for _, j := range first["journeys"] {
 		if j["status"] != "active" {
 			t.Errorf("journey %v is %v", j["name"], j["status"])
+		}
+		// The marketing journeys measure their lift: a control group and a
+		// product whose purchase converts.
+		def, _ := j["definition"].(map[string]any)
+		pct, _ := def["control_pct"].(float64)
+		product, _ := def["product_id"].(float64)
+		if name, _ := j["name"].(string); controlled[name] != (pct == 10 && product > 0) {
+			t.Errorf("journey %s: control_pct %v, product %v", name, def["control_pct"], def["product_id"])
 		}
 	}
 	again := count(serveDemo(t, db))
