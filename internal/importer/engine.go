@@ -69,7 +69,7 @@ type EngineDeps struct {
 	LevelOf   func(aum int64) string
 	Logger    *slog.Logger
 	// BatchSize is the rows per transaction (default 5,000); Workers the
-	// validating goroutines (default: the number of CPUs).
+	// validating goroutines (default: one fewer than the CPUs, at least one).
 	BatchSize int
 	Workers   int
 	// DeferIndexesFrom is the smallest customer file, in rows, for which a
@@ -95,7 +95,12 @@ func NewEngine(d EngineDeps) *Engine {
 		d.BatchSize = 5_000
 	}
 	if d.Workers <= 0 {
-		d.Workers = max(1, runtime.GOMAXPROCS(0))
+		// One CPU is left to the writer: it is the job's bottleneck (one
+		// goroutine on the database's one write connection), and a worker
+		// per CPU took turns on its core. On 2 cores one worker imported a
+		// million customers 2–4 s faster than two, in alternating quiet runs
+		// (docs/BENCHMARKS.md).
+		d.Workers = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	return &Engine{store: d.Store, identity: d.Identity, tx: d.Tx, audit: d.Audit, clock: d.Clock, seal: d.Sealer,
 		nameKey: d.NameKey, recompute: d.Recompute, levelOf: d.LevelOf, log: d.Logger, batch: d.BatchSize, workers: d.Workers,
