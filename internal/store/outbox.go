@@ -39,7 +39,7 @@ func (s *OutboxStore) Enqueue(ctx context.Context, rows []outbox.New, now time.T
 				return err
 			}
 			inserted = n
-			return parkEnqueued(ctx, q, rows, now)
+			return parkEnqueued(ctx, q, s.db.dialect, rows, now)
 		}
 		d := s.db.dialect
 		per := max(1, maxBatchParams/outboxWidth)
@@ -84,7 +84,7 @@ func (s *OutboxStore) Enqueue(ctx context.Context, rows []outbox.New, now time.T
 			}
 			inserted += int(n)
 		}
-		return parkEnqueued(ctx, q, rows, now)
+		return parkEnqueued(ctx, q, s.db.dialect, rows, now)
 	})
 	return inserted, err
 }
@@ -228,7 +228,7 @@ func (s *OutboxStore) Finish(ctx context.Context, owner string, outcomes []outbo
 		if len(retried) == 0 {
 			return nil
 		}
-		_, err := parkHeld(ctx, q, "id IN ("+s.db.dialect.params(3, len(retried))+")", now, anySlice(retried)...)
+		_, err := parkHeld(ctx, q, s.db.dialect, "id IN ("+s.db.dialect.params(3, len(retried))+")", now, anySlice(retried)...)
 		return err
 	})
 }

@@ -18,11 +18,26 @@ var holdFar = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // parkHeld parks the queued, not yet parked messages matching cond whose
 // source is held; cond's parameters are args, numbered from $3.
-func parkHeld(ctx context.Context, q querier, cond string, now time.Time, args ...any) (int64, error) {
-	res, err := q.ExecContext(ctx, `UPDATE outbox_messages SET held_due = next_attempt_at, next_attempt_at = $1,
-		updated_at = $2 WHERE status = 'queued' AND held_due IS NULL AND `+cond+` AND EXISTS (SELECT 1 FROM outbox_holds h
-		WHERE h.source_kind = outbox_messages.source_kind AND h.source_id = outbox_messages.source_id)`,
-		append([]any{holdFar, now.UTC()}, args...)...)
+//
+// On PostgreSQL the rows are locked first with SKIP LOCKED. A plain UPDATE
+// that meets a row the dispatcher changed meanwhile (claimed: now
+// 'sending') locks its latest version to re-check it and keeps that lock
+// although the row no longer matches; the dispatcher's Finish, marking that
+// row sent, then waits for the pause while the pause waits for Finish's
+// other row — a deadlock PostgreSQL broke by failing the pause about one
+// race in ten. A row someone holds locked is being claimed or finished, not
+// waiting in the queue, so skipping it parks exactly the queued ones.
+func parkHeld(ctx context.Context, q querier, d Dialect, cond string, now time.Time, args ...any) (int64, error) {
+	query := `UPDATE outbox_messages SET held_due = next_attempt_at, next_attempt_at = $1,
+		updated_at = $2 WHERE status = 'queued' AND held_due IS NULL AND ` + cond + ` AND EXISTS (SELECT 1 FROM outbox_holds h
+		WHERE h.source_kind = outbox_messages.source_kind AND h.source_id = outbox_messages.source_id)`
+	if d.IsPostgres() {
+		query = `WITH p AS MATERIALIZED (SELECT id FROM outbox_messages WHERE status = 'queued' AND held_due IS NULL AND ` +
+			cond + ` AND EXISTS (SELECT 1 FROM outbox_holds h WHERE h.source_kind = outbox_messages.source_kind
+			AND h.source_id = outbox_messages.source_id) FOR UPDATE SKIP LOCKED)
+		UPDATE outbox_messages m SET held_due = m.next_attempt_at, next_attempt_at = $1, updated_at = $2 FROM p WHERE m.id = p.id`
+	}
+	res, err := q.ExecContext(ctx, query, append([]any{holdFar, now.UTC()}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("park held messages: %w", err)
 	}
@@ -32,7 +47,7 @@ func parkHeld(ctx context.Context, q querier, cond string, now time.Time, args .
 // parkEnqueued parks the messages just queued for a held source (a launch
 // batch that read its campaign before the pause). The hold table is tiny and
 // usually empty, so this is one indexed look-up per enqueue.
-func parkEnqueued(ctx context.Context, q querier, rows []outbox.New, now time.Time) error {
+func parkEnqueued(ctx context.Context, q querier, d Dialect, rows []outbox.New, now time.Time) error {
 	var holds int
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM outbox_holds`).Scan(&holds); err != nil {
 		return fmt.Errorf("read outbox holds: %w", err)
@@ -51,7 +66,7 @@ func parkEnqueued(ctx context.Context, q querier, rows []outbox.New, now time.Ti
 			continue
 		}
 		seen[k] = true
-		if _, err := parkHeld(ctx, q, "source_kind = $3 AND source_id = $4", now, k.kind, k.id); err != nil {
+		if _, err := parkHeld(ctx, q, d, "source_kind = $3 AND source_id = $4", now, k.kind, k.id); err != nil {
 			return err
 		}
 	}
@@ -70,7 +85,7 @@ func (db *DB) holdSource(ctx context.Context, kind string, id int64, now time.Ti
 			return fmt.Errorf("hold %s %d: %w", kind, id, err)
 		}
 		var err error
-		n, err = parkHeld(ctx, q, "source_kind = $3 AND source_id = $4", now, kind, id)
+		n, err = parkHeld(ctx, q, db.dialect, "source_kind = $3 AND source_id = $4", now, kind, id)
 		return err
 	})
 	return n, err
@@ -86,7 +101,7 @@ func (db *DB) releaseSource(ctx context.Context, kind string, id int64, plan cam
 		q := db.writer(ctx)
 		// Park the stragglers first (queued after the hold, never parked),
 		// so they take their turn with the rest.
-		if _, err := parkHeld(ctx, q, "source_kind = $3 AND source_id = $4", now, kind, id); err != nil {
+		if _, err := parkHeld(ctx, q, db.dialect, "source_kind = $3 AND source_id = $4", now, kind, id); err != nil {
 			return err
 		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM outbox_holds WHERE source_kind = $1 AND source_id = $2`, kind, id); err != nil {
