@@ -58,7 +58,7 @@ func ParseKeys(text string) (*Keyring, error) {
 	if k.active == nil || k.index == nil {
 		return nil, errors.New("keys: need exactly one active key and one index key (see docs/SECURITY.md)")
 	}
-	k.bidx = k.index.suite.keyedPrefixes(k.index.secret, "kehu/bidx/v1", IndexIDNumber, IndexMobile, IndexAccountNo)
+	k.bidx = k.index.suite.keyedPrefixes(k.index.secret, bidxDomain, IndexIDNumber, IndexMobile, IndexAccountNo)
 	return k, nil
 }
 

@@ -53,9 +53,9 @@ type Keyring struct {
 	active *key
 	index  *key
 	byID   map[string]*key
-	// bidx holds, per index kind, the index key's HMAC with the domain
-	// and kind already written, cloned for each value (nil when the
-	// suite's hash cannot be cloned): an import computes two blind
+	// bidx holds, per index kind, the index key's HMAC with bidxDomain
+	// and the kind already written, cloned for each value (no entry when
+	// the suite's hash cannot be cloned): an import computes two blind
 	// indexes a row, and keying an HMAC costs two hash blocks and its
 	// allocations every time.
 	bidx map[IndexKind]hash.Cloner
@@ -182,8 +182,11 @@ func (k *Keyring) BlindIndex(kind IndexKind, value string) string {
 			return base64.RawStdEncoding.EncodeToString(m.Sum(sum[:0]))
 		}
 	}
-	return base64.RawStdEncoding.EncodeToString(k.index.suite.mac(k.index.secret, "kehu/bidx/v1", string(kind), v))
+	return base64.RawStdEncoding.EncodeToString(k.index.suite.mac(k.index.secret, bidxDomain, string(kind), v))
 }
+
+// bidxDomain separates blind indexes from the index key's other HMACs.
+const bidxDomain = "kehu/bidx/v1"
 
 // IndexKind names a blind-indexed kind of value.
 type IndexKind string
