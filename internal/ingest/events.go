@@ -32,48 +32,85 @@ func (s *Service) parseEvents(lines []line, now time.Time) parsed {
 	return p
 }
 
-// resolveEvents resolves the customers and products of the valid events:
-// one query for the customers, one for the products, whatever the batch
-// size. It runs in the write transaction, on purpose: the customer pages it
-// reads are then in the writer's cache when the insert checks its foreign
-// keys, which measured faster than resolving on a read connection beside the
-// writer, even with two sources posting at once. An event id seen twice in
-// the batch is a duplicate.
-func (s *Service) resolveEvents(ctx context.Context, p *parsed, res *Result) (resolved, error) {
-	scope, err := s.d.Customers.WriteScope(ctx, access.DataIngest)
-	if err != nil {
-		return resolved{}, err
-	}
+// lookups are the references of an events batch: its events without those
+// whose (channel, event_id) came earlier in the batch (dups, their lines),
+// each event's customer reference and the product codes named.
+type lookups struct {
+	events []pendingEvent
+	dups   []int
+	refs   []CustomerRef
+	codes  []string
+}
+
+func lookupsOf(p *parsed) lookups {
 	seen := make(map[[2]string]bool, len(p.events))
-	evs := p.events[:0:0]
+	l := lookups{events: make([]pendingEvent, 0, len(p.events))}
 	for _, pe := range p.events {
 		k := [2]string{pe.event.Channel, pe.event.EventID}
 		if seen[k] {
-			res.DuplicateLines = append(res.DuplicateLines, pe.line)
+			l.dups = append(l.dups, pe.line)
 			continue
 		}
 		seen[k] = true
-		evs = append(evs, pe)
+		l.events = append(l.events, pe)
 	}
-	refs := make([]CustomerRef, len(evs))
-	var codes []string
-	for i, pe := range evs {
-		refs[i] = pe.customer
+	l.refs = make([]CustomerRef, len(l.events))
+	for i, pe := range l.events {
+		l.refs[i] = pe.customer
 		if pe.product != "" {
-			codes = append(codes, pe.product)
+			l.codes = append(l.codes, pe.product)
 		}
 	}
-	ids, err := s.d.Store.ResolveCustomers(ctx, refs, scope)
-	if err != nil {
-		return resolved{}, fmt.Errorf("resolve customers: %w", err)
+	slices.Sort(l.codes)
+	l.codes = slices.Compact(l.codes)
+	return l
+}
+
+// resolveAhead resolves a batch's customers and products before its write
+// transaction (Store.ResolveAhead), for a feed whose scope is the whole bank.
+// A scoped feed resolves inside the transaction only: a customer moved out of
+// its scope meanwhile is not recorded in any audit mark we could check.
+func (s *Service) resolveAhead(ctx context.Context, l lookups) (Resolution, error) {
+	scope, err := s.d.Customers.WriteScope(ctx, access.DataIngest)
+	if err != nil || !scope.Unrestricted() || len(l.events) == 0 {
+		return Resolution{}, err
 	}
-	slices.Sort(codes)
-	products, err := s.d.Store.ProductIDs(ctx, slices.Compact(codes))
+	r, err := s.d.Store.ResolveAhead(ctx, l.refs, l.codes, scope)
 	if err != nil {
-		return resolved{}, fmt.Errorf("resolve products: %w", err)
+		return Resolution{}, fmt.Errorf("resolve ahead: %w", err)
 	}
-	r := resolved{events: make([]Event, 0, len(evs)), lines: make([]int, 0, len(evs))}
-	for i, pe := range evs {
+	return r, nil
+}
+
+// resolveEvents resolves the customers and products of the valid events in
+// the write transaction: the resolution read ahead when nothing that could
+// change it has committed since, otherwise one query for the customers and
+// one for the products, whatever the batch size. (Resolving inside the
+// transaction also warms the writer's cache for the insert's foreign-key
+// checks; ahead, the insert's own checks read those pages.) An event id seen
+// twice in the batch is a duplicate.
+func (s *Service) resolveEvents(ctx context.Context, p *parsed, l lookups, ahead Resolution,
+	res *Result) (resolved, error) {
+	still, err := s.d.Store.StillResolved(ctx, ahead.Mark)
+	if err != nil {
+		return resolved{}, err
+	}
+	if !still {
+		scope, err := s.d.Customers.WriteScope(ctx, access.DataIngest)
+		if err != nil {
+			return resolved{}, err
+		}
+		if ahead.Customers, err = s.d.Store.ResolveCustomers(ctx, l.refs, scope); err != nil {
+			return resolved{}, fmt.Errorf("resolve customers: %w", err)
+		}
+		if ahead.Products, err = s.d.Store.ProductIDs(ctx, l.codes); err != nil {
+			return resolved{}, fmt.Errorf("resolve products: %w", err)
+		}
+	}
+	res.DuplicateLines = append(res.DuplicateLines, l.dups...)
+	ids, products := ahead.Customers, ahead.Products
+	r := resolved{events: make([]Event, 0, len(l.events)), lines: make([]int, 0, len(l.events))}
+	for i, pe := range l.events {
 		switch ids[i] {
 		case 0:
 			// Unknown and out-of-scope customers read alike, as everywhere.

@@ -41,6 +41,16 @@ type Store interface {
 	ResolveCustomers(ctx context.Context, refs []CustomerRef, scope customer.ScopeFilter) ([]int64, error)
 	// ProductIDs returns the ids of the products with these codes.
 	ProductIDs(ctx context.Context, codes []string) (map[string]int64, error)
+	// ResolveAhead resolves refs (as ResolveCustomers) and product codes
+	// before the write transaction, in one consistent read, with the mark
+	// StillResolved checks. A store that cannot check returns an invalid
+	// mark, and the transaction resolves again.
+	ResolveAhead(ctx context.Context, refs []CustomerRef, codes []string, scope customer.ScopeFilter) (Resolution, error)
+	// StillResolved reports, in the write transaction, whether nothing that
+	// can change what a reference resolves to (a merge or its undo, an
+	// erasure, a rectification, a customer edit, an import rollback, an
+	// upsert feed) has committed since m; false for an invalid mark.
+	StillResolved(ctx context.Context, m ResolveMark) (bool, error)
 	// InsertEvents stores events whose (channel, event_id) is new, setting
 	// their ID; duplicates keep ID 0. It returns how many it stored.
 	InsertEvents(ctx context.Context, evs []Event) (int, error)
@@ -56,6 +66,22 @@ type Store interface {
 type Upserter interface {
 	ApplyFeed(ctx context.Context, job importer.Job, recs []map[string]string,
 		scope *customer.ScopeFilter) ([]importer.FeedOutcome, []int64, error)
+}
+
+// Resolution is what an events batch's references resolved to before its
+// write transaction: per reference the customer (as ResolveCustomers), the
+// product ids by code, and the mark they were read at.
+type Resolution struct {
+	Customers []int64
+	Products  map[string]int64
+	Mark      ResolveMark
+}
+
+// ResolveMark is where in the store's history a Resolution was read. Audit
+// is the newest audit entry then; an invalid mark is never still resolved.
+type ResolveMark struct {
+	Audit int64
+	Valid bool
 }
 
 // StoredBatch is a batch remembered under its Idempotency-Key.
@@ -147,7 +173,15 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	committed, claimed, err := s.apply(ctx, a, b, hash, &p, &res)
+	var l lookups
+	var ahead Resolution
+	if b.Kind == Events {
+		l = lookupsOf(&p)
+		if ahead, err = s.resolveAhead(ctx, l); err != nil {
+			return Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
+		}
+	}
+	committed, claimed, err := s.apply(ctx, a, b, hash, &p, l, ahead, &res)
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest %s: %w", b.Kind, err)
 	}
@@ -189,7 +223,8 @@ func (s *Service) prepare(ctx context.Context, b Batch, now time.Time) (parsed, 
 // the events (their customers and products resolved first) or records, the
 // one audit record and the stored answer.
 // claimed is false when a concurrent batch with the same key won.
-func (s *Service) apply(ctx context.Context, a kehu.Actor, b Batch, hash string, p *parsed, res *Result) (Committed, bool, error) {
+func (s *Service) apply(ctx context.Context, a kehu.Actor, b Batch, hash string, p *parsed, l lookups,
+	ahead Resolution, res *Result) (Committed, bool, error) {
 	var committed Committed
 	claimed := true
 	err := s.d.Tx.WithTx(ctx, func(ctx context.Context) error {
@@ -203,7 +238,7 @@ func (s *Service) apply(ctx context.Context, a kehu.Actor, b Batch, hash string,
 			}
 		}
 		if b.Kind == Events {
-			if p.ready, err = s.resolveEvents(ctx, p, res); err != nil {
+			if p.ready, err = s.resolveEvents(ctx, p, l, ahead, res); err != nil {
 				return err
 			}
 			committed, err = s.storeEvents(ctx, p.ready, res)

@@ -115,6 +115,10 @@ func (s *IngestStore) SourceSystems(ctx context.Context) (map[string]bool, error
 
 // ProductIDs returns the ids of the products with these codes.
 func (s *IngestStore) ProductIDs(ctx context.Context, codes []string) (map[string]int64, error) {
+	return productIDs(ctx, s.db.reader(ctx), s.db.dialect, codes)
+}
+
+func productIDs(ctx context.Context, q querier, d Dialect, codes []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(codes))
 	if len(codes) == 0 {
 		return out, nil
@@ -123,8 +127,8 @@ func (s *IngestStore) ProductIDs(ctx context.Context, codes []string) (map[strin
 	for i, c := range codes {
 		args[i] = c
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT code, id FROM products WHERE code IN ("+
-		paramList(s.db.dialect, 1, len(codes))+")", args...)
+	rows, err := q.QueryContext(ctx, "SELECT code, id FROM products WHERE code IN ("+
+		paramList(d, 1, len(codes))+")", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +150,78 @@ func (s *IngestStore) ProductIDs(ctx context.Context, codes []string) (map[strin
 // resolves to its survivor, whose scope then decides. A handful of queries
 // per batch, whatever its size.
 func (s *IngestStore) ResolveCustomers(ctx context.Context, refs []ingest.CustomerRef, scope customer.ScopeFilter) ([]int64, error) {
+	return s.resolveCustomers(ctx, s.db.reader(ctx), refs, scope)
+}
+
+// ResolveAhead resolves the references and product codes of an events
+// batch before its write transaction, in one snapshot of the read pool, so
+// that on SQLite the single writer does not spend its turn on a thousand
+// primary-key lookups while the next batch waits. The snapshot opens with the
+// newest audit id, the mark StillResolved compares against. On PostgreSQL,
+// where the resolution inside the transaction holds no other writer up (and
+// ids commit out of order, so no mark is exact), it reads nothing and
+// returns an invalid mark.
+func (s *IngestStore) ResolveAhead(ctx context.Context, refs []ingest.CustomerRef, codes []string,
+	scope customer.ScopeFilter) (ingest.Resolution, error) {
+	var r ingest.Resolution
+	if s.db.dialect.IsPostgres() {
+		return r, nil
+	}
+	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return r, fmt.Errorf("resolve ahead: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	// The snapshot starts at the first read: the mark, then the lookups.
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(max(id), 0) FROM audit_log").Scan(&r.Mark.Audit); err != nil {
+		return r, fmt.Errorf("resolve ahead: %w", err)
+	}
+	if r.Customers, err = s.resolveCustomers(ctx, tx, refs, scope); err != nil {
+		return r, err
+	}
+	if r.Products, err = productIDs(ctx, tx, s.db.dialect, codes); err != nil {
+		return r, fmt.Errorf("resolve products: %w", err)
+	}
+	r.Mark.Valid = true
+	return r, nil
+}
+
+// resolutionChanges are the audit actions of the writes that can change
+// what a reference resolves to for a bank-wide feed: a merge re-points a
+// customer and its source links, its undo back, an erasure marks the customer
+// erased, a rectification or an edit may change an identity document, an
+// import rollback deletes customers and links. Upsert feeds ("ingest.batch"
+// of any kind but events) count too. Every such write records its audit entry
+// in its own transaction (docs/AUDIT.md), so none commits unseen.
+var resolutionChanges = []string{"customer.update", "customer.merge", "customer.unmerge", "privacy.rectify",
+	"privacy.erase", "import.rollback"}
+
+// StillResolved reports, in the write transaction of ctx, whether no write
+// that changes what a reference resolves to has committed since m was read.
+// On SQLite the transaction holds the only write lock, so nothing can come
+// between this check and the insert; an audit entry after the mark is one
+// of the few the other feeds wrote meanwhile, read by primary key.
+func (s *IngestStore) StillResolved(ctx context.Context, m ingest.ResolveMark) (bool, error) {
+	if !m.Valid || s.db.dialect.IsPostgres() {
+		return false, nil
+	}
+	args := []any{m.Audit}
+	for _, a := range resolutionChanges {
+		args = append(args, a)
+	}
+	var changed bool
+	err := s.db.writer(ctx).QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id > ? AND (action IN ("+
+		paramList(s.db.dialect, 2, len(resolutionChanges))+") OR (action = 'ingest.batch' AND object <> 'ingest:events')))",
+		args...).Scan(&changed)
+	if err != nil {
+		return false, fmt.Errorf("resolution unchanged: %w", err)
+	}
+	return !changed, nil
+}
+
+// resolveCustomers is ResolveCustomers reading through q.
+func (s *IngestStore) resolveCustomers(ctx context.Context, q querier, refs []ingest.CustomerRef,
+	scope customer.ScopeFilter) ([]int64, error) {
 	k, err := s.db.keyring()
 	if err != nil {
 		return nil, err
@@ -164,20 +240,20 @@ func (s *IngestStore) ResolveCustomers(ctx context.Context, refs []ingest.Custom
 		}
 	}
 	for system, ids := range bySource {
-		err := s.lookup(ctx, out, ids, `SELECT source_id, customer_id FROM customer_sources
+		err := s.lookup(ctx, q, out, ids, `SELECT source_id, customer_id FROM customer_sources
 			WHERE source_system = $1 AND source_id IN (`, system)
 		if err != nil {
 			return nil, fmt.Errorf("resolve source ids: %w", err)
 		}
 	}
 	for idType, bidx := range byIdentity {
-		err := s.lookup(ctx, out, bidx, `SELECT id_number_bidx, id FROM customers
+		err := s.lookup(ctx, q, out, bidx, `SELECT id_number_bidx, id FROM customers
 			WHERE id_type = $1 AND id_number_bidx IN (`, idType)
 		if err != nil {
 			return nil, fmt.Errorf("resolve identity numbers: %w", err)
 		}
 	}
-	if err := s.survivorsInScope(ctx, out, scope); err != nil {
+	if err := s.survivorsInScope(ctx, q, out, scope); err != nil {
 		return nil, fmt.Errorf("resolve customers: %w", err)
 	}
 	return out, nil
@@ -192,13 +268,13 @@ func addRef(m map[string]map[string][]int, group, key string, i int) {
 
 // lookup runs query (a prefix ending in "IN (" whose $1 is group) over the
 // keys of want and stores each key's id at the indexes it was asked for.
-func (s *IngestStore) lookup(ctx context.Context, out []int64, want map[string][]int, query, group string) error {
+func (s *IngestStore) lookup(ctx context.Context, q querier, out []int64, want map[string][]int, query, group string) error {
 	args := make([]any, 0, len(want)+1)
 	args = append(args, group)
 	for key := range want {
 		args = append(args, key)
 	}
-	rows, err := s.db.reader(ctx).QueryContext(ctx, query+paramList(s.db.dialect, 2, len(want))+")", args...)
+	rows, err := q.QueryContext(ctx, query+paramList(s.db.dialect, 2, len(want))+")", args...)
 	if err != nil {
 		return err
 	}
@@ -223,7 +299,7 @@ const maxMergeHops = 8
 // survivorsInScope replaces each id by its merge survivor, zeroes ids that
 // do not exist or lie outside scope and marks erased customers
 // ingest.ErasedCustomer: one query per hop of merges, usually one in all.
-func (s *IngestStore) survivorsInScope(ctx context.Context, ids []int64, scope customer.ScopeFilter) error {
+func (s *IngestStore) survivorsInScope(ctx context.Context, q querier, ids []int64, scope customer.ScopeFilter) error {
 	var sw where
 	scopeWhere(s.db.dialect, &sw, scope)
 	visible := "1"
@@ -244,7 +320,7 @@ func (s *IngestStore) survivorsInScope(ctx context.Context, ids []int64, scope c
 		for id := range pending {
 			args = append(args, id)
 		}
-		rows, err := s.db.reader(ctx).QueryContext(ctx, "SELECT c.id, c.merged_into, c.status, "+visible+
+		rows, err := q.QueryContext(ctx, "SELECT c.id, c.merged_into, c.status, "+visible+
 			" FROM customers c WHERE c.id IN ("+paramList(s.db.dialect, len(sw.args)+1, len(pending))+")", args...)
 		if err != nil {
 			return err
@@ -311,6 +387,7 @@ const eventsPerInsert = 250
 // lookup; RETURNING names the rows stored, whose ids are set in evs.
 func (s *IngestStore) InsertEvents(ctx context.Context, evs []ingest.Event) (int, error) {
 	q := s.db.writer(ctx)
+	pg := s.db.dialect.IsPostgres()
 	var full *sql.Stmt
 	if len(evs) >= eventsPerInsert {
 		if tx, ok := s.db.txFrom(ctx); ok {
@@ -321,10 +398,6 @@ func (s *IngestStore) InsertEvents(ctx context.Context, evs []ingest.Event) (int
 			defer stmt.Close()
 			full = stmt
 		}
-	}
-	at := make(map[[2]string]int, len(evs))
-	for i, e := range evs {
-		at[[2]string{e.Channel, e.EventID}] = i
 	}
 	stored := 0
 	for start := 0; start < len(evs); start += eventsPerInsert {
@@ -338,49 +411,99 @@ func (s *IngestStore) InsertEvents(ctx context.Context, evs []ingest.Event) (int
 			args = append(args, e.CustomerID, e.OccurredAt.UTC(), e.Channel, e.Kind, e.ProductID, detail, e.EventID,
 				e.ReceivedAt.UTC())
 		}
-		var rows *sql.Rows
+		query := insertEventsSQL(s.db.dialect, len(chunk))
+		reuse := full != nil && len(chunk) == eventsPerInsert
+		var n int
 		var err error
-		if full != nil && len(chunk) == eventsPerInsert {
-			rows, err = full.QueryContext(ctx, args...)
-		} else {
-			rows, err = q.QueryContext(ctx, insertEventsSQL(s.db.dialect, len(chunk)), args...)
-		}
-		if err != nil {
-			return stored, err
-		}
-		for rows.Next() {
-			var id int64
-			var channel, eventID string
-			if err := rows.Scan(&id, &channel, &eventID); err != nil {
-				rows.Close()
-				return stored, err
+		if pg {
+			var rows *sql.Rows
+			if reuse {
+				rows, err = full.QueryContext(ctx, args...)
+			} else {
+				rows, err = q.QueryContext(ctx, query, args...)
 			}
-			evs[at[[2]string{channel, eventID}]].ID = id
-			stored++
+			if err == nil {
+				n, err = scanStored(chunk, rows)
+			}
+		} else {
+			var res sql.Result
+			if reuse {
+				res, err = full.ExecContext(ctx, args...)
+			} else {
+				res, err = q.ExecContext(ctx, query, args...)
+			}
+			if err == nil {
+				n, err = numberStored(ctx, q, chunk, res)
+			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		stored += n
+		if err != nil {
 			return stored, err
 		}
 	}
 	return stored, nil
 }
 
-// paramList returns n parameters numbered from "from", for lists of a
-// thousand values: "$from, $from+1, ..." on PostgreSQL, "?, ?, ..." on
-// SQLite, as in BulkLoader. SQLite looks a "$n" parameter up by name in a
-// list, so binding a thousand of them is quadratic and costs more than the
-// query. A "?" takes the number after the highest before it, so the list
-// must follow parameters $1 … $from-1 that appear in order.
-func paramList(d Dialect, from, n int) string {
-	if !d.IsPostgres() {
-		return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+// scanStored sets the ID of each event of chunk that the INSERT … RETURNING
+// (PostgreSQL) stored, from its rows.
+func scanStored(chunk []ingest.Event, rows *sql.Rows) (int, error) {
+	defer rows.Close()
+	at := make(map[[2]string]int, len(chunk))
+	for i, e := range chunk {
+		at[[2]string{e.Channel, e.EventID}] = i
 	}
-	return c360Marks(from, n)
+	stored := 0
+	for rows.Next() {
+		var id int64
+		var channel, eventID string
+		if err := rows.Scan(&id, &channel, &eventID); err != nil {
+			return stored, err
+		}
+		chunk[at[[2]string{channel, eventID}]].ID = id
+		stored++
+	}
+	return stored, rows.Err()
+}
+
+// numberStored sets the ID of each event of chunk that the plain INSERT
+// (SQLite) stored. SQLite gives each new row of a table with an INTEGER
+// PRIMARY KEY the largest rowid plus one, and this transaction holds the
+// only write lock, so the n rows the statement stored are the ids
+// last-n+1 … last, in the order of its VALUES: when all were stored they
+// are numbered in place; when some were duplicates, the stored ones are read
+// back by that id range. RETURNING would give the same at a cost of about a
+// tenth of the insert (its rows are buffered in a temporary table).
+func numberStored(ctx context.Context, q querier, chunk []ingest.Event, res sql.Result) (int, error) {
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	first := last - n + 1
+	if int(n) == len(chunk) {
+		for i := range chunk {
+			chunk[i].ID = first + int64(i)
+		}
+		return len(chunk), nil
+	}
+	rows, err := q.QueryContext(ctx, "SELECT id, channel, event_id FROM channel_events WHERE id BETWEEN $1 AND $2",
+		first, last)
+	if err != nil {
+		return 0, err
+	}
+	scanned, err := scanStored(chunk, rows)
+	if err == nil && scanned != int(n) {
+		err = fmt.Errorf("insert events: %d rows stored but %d found in ids %d-%d", n, scanned, first, last)
+	}
+	return scanned, err
 }
 
 // insertEventsSQL is the INSERT of n events (anonymous parameters on
-// SQLite, see paramList).
+// SQLite, see paramList). On PostgreSQL it returns the stored rows; SQLite
+// numbers them from the insert's result instead (numberStored).
 func insertEventsSQL(d Dialect, n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO channel_events (" + eventColumns + ") VALUES ")
@@ -402,6 +525,22 @@ func insertEventsSQL(d Dialect, n int) string {
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(" ON CONFLICT (channel, event_id) WHERE event_id IS NOT NULL DO NOTHING RETURNING id, channel, event_id")
+	b.WriteString(" ON CONFLICT (channel, event_id) WHERE event_id IS NOT NULL DO NOTHING")
+	if d.IsPostgres() {
+		b.WriteString(" RETURNING id, channel, event_id")
+	}
 	return b.String()
+}
+
+// paramList returns n parameters numbered from "from", for lists of a
+// thousand values: "$from, $from+1, ..." on PostgreSQL, "?, ?, ..." on
+// SQLite, as in BulkLoader. SQLite looks a "$n" parameter up by name in a
+// list, so binding a thousand of them is quadratic and costs more than the
+// query. A "?" takes the number after the highest before it, so the list
+// must follow parameters $1 … $from-1 that appear in order.
+func paramList(d Dialect, from, n int) string {
+	if !d.IsPostgres() {
+		return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	}
+	return c360Marks(from, n)
 }
