@@ -180,6 +180,12 @@ func journeyBenchEngine(b *testing.B, k benchKit) (*journey.Engine, *latencies) 
 	tasks := task.NewService(task.Deps{Store: db.Tasks(), Customers: k.people, Clock: clock, Audit: k.trail, Tx: db})
 	leads := sales.NewService(sales.Deps{Store: db.Leads(), Customers: k.people, Clock: clock, Audit: k.trail, Tx: db})
 	o := journey.Options{}
+	if s := os.Getenv("KEHU_BENCH_GAP"); s != "" { // the engine's Gap (default 100 ms; -1ns: none)
+		var err error
+		if o.Gap, err = time.ParseDuration(s); err != nil {
+			b.Fatal(err)
+		}
+	}
 	if db.Dialect().IsPostgres() {
 		o.Overlap = 10_000 // as kehu serve sets it
 	}

@@ -105,6 +105,13 @@ type Options struct {
 	// Tick is how often the worker looks without a notification
 	// (default 1 s).
 	Tick time.Duration
+	// Gap is the least time between the starts of two passes (default
+	// 100 ms; negative: none). While the feeds commit a batch every few
+	// milliseconds, a pass per notification would spend the single
+	// writer's turns on transactions of a few firings each; waiting out
+	// the gap evaluates several batches in one pass, for at most Gap of
+	// added delay.
+	Gap time.Duration
 }
 
 // Deps are the engine's collaborators. Work may be nil: task and lead
@@ -160,6 +167,12 @@ func NewEngine(d Deps) *Engine {
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}
+	switch {
+	case o.Gap == 0:
+		o.Gap = 100 * time.Millisecond
+	case o.Gap < 0:
+		o.Gap = 0
+	}
 	return &Engine{d: d, loc: kehu.LoadShanghai(), wake: make(chan struct{}, 1)}
 }
 
@@ -180,6 +193,7 @@ func (e *Engine) Run(ctx context.Context) {
 	t := time.NewTicker(e.d.Options.Tick)
 	defer t.Stop()
 	for {
+		began := time.Now()
 		if _, err := e.Pass(ctx); err != nil && ctx.Err() == nil {
 			e.d.Logger.ErrorContext(ctx, "journey pass failed", "err", err)
 		}
@@ -188,6 +202,13 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		case <-e.wake:
 		case <-t.C:
+		}
+		if wait := time.Until(began.Add(e.d.Options.Gap)); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"kehu/internal/ingest"
 	"kehu/internal/journey"
 	"kehu/internal/kehu"
 	"kehu/internal/msgtemplate"
@@ -610,6 +611,52 @@ func TestOverlapDoesNotDecideAgain(t *testing.T) {
 		}
 		if counting.calls != 1 {
 			t.Fatalf("%d decisions: the re-read credit was decided again", counting.calls)
+		}
+	})
+}
+
+// While the feeds notify the worker batch after batch, its passes start at
+// least Gap apart: a notification during the gap waits for its end, and the
+// rows it announced are evaluated then, not lost.
+func TestPassesKeepTheirGap(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		r.create("大额入账", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()},
+			"reentry_days": 0})
+		const gap = 400 * time.Millisecond
+		eng := r.b.JourneyEngine(journey.Options{Gap: gap, Tick: time.Hour})
+		fired := make(chan time.Time, 4)
+		eng.Fired = func(fs []journey.Firing) {
+			for range fs {
+				fired <- time.Now()
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { eng.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		time.Sleep(gap + 100*time.Millisecond) // the first pass's gap is over
+		wait := func(what string) time.Time {
+			t.Helper()
+			select {
+			case at := <-fired:
+				return at
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s never fired", what)
+				return time.Time{}
+			}
+		}
+		now := r.b.Clock.Now()
+		r.txn(r.a1, 10_000_000, "transfer_in", "", now)
+		first := time.Now()
+		eng.Notify(ctx, ingest.Committed{})
+		wait("the first inflow")
+		r.txn(r.a1, 20_000_000, "transfer_in", "", now)
+		eng.Notify(ctx, ingest.Committed{})
+		// The second pass begins no earlier than Gap after the first, which
+		// began after the first notification.
+		if at := wait("the second inflow"); at.Sub(first) < gap {
+			t.Fatalf("the second pass fired %s after the first notification, inside the %s gap", at.Sub(first), gap)
 		}
 	})
 }
