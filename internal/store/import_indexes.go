@@ -308,17 +308,31 @@ func (s *ImportStore) Untouched(ctx context.Context, m importer.LoadMark) (bool,
 	if now.Audit == m.Audit {
 		return true, nil
 	}
-	args := []any{m.Audit}
-	for _, a := range identityChanges {
-		args = append(args, a)
-	}
-	var changed bool
-	err = s.db.writer(ctx).QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id > $1 AND action IN ("+
-		s.db.dialect.params(2, len(identityChanges))+"))", args...).Scan(&changed)
+	changed, err := auditedSince(ctx, s.db, m.Audit, identityChanges, "")
 	if err != nil {
 		return false, fmt.Errorf("mark load: %w", err)
 	}
 	return !changed, nil
+}
+
+// auditedSince reports, through the transaction of ctx or the writer,
+// whether an audit entry after id records one of actions (or matches the
+// further condition or, a fixed SQL fragment over audit_log's columns).
+// Every customer write records its entry in its own transaction, so the
+// entries past a mark are the writes committed since.
+func auditedSince(ctx context.Context, db *DB, id int64, actions []string, or string) (bool, error) {
+	args := []any{id}
+	for _, a := range actions {
+		args = append(args, a)
+	}
+	cond := "action IN (" + db.dialect.params(2, len(actions)) + ")"
+	if or != "" {
+		cond = "(" + cond + " OR " + or + ")"
+	}
+	var found bool
+	err := db.writer(ctx).QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id > $1 AND "+cond+")",
+		args...).Scan(&found)
+	return found, err
 }
 
 // KnownKeys hands fn every key identity resolution could find in the store

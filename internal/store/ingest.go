@@ -205,14 +205,7 @@ func (s *IngestStore) StillResolved(ctx context.Context, m ingest.ResolveMark) (
 	if !m.Valid || s.db.dialect.IsPostgres() {
 		return false, nil
 	}
-	args := []any{m.Audit}
-	for _, a := range resolutionChanges {
-		args = append(args, a)
-	}
-	var changed bool
-	err := s.db.writer(ctx).QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id > ? AND (action IN ("+
-		paramList(s.db.dialect, 2, len(resolutionChanges))+") OR (action = 'ingest.batch' AND object <> 'ingest:events')))",
-		args...).Scan(&changed)
+	changed, err := auditedSince(ctx, s.db, m.Audit, resolutionChanges, "(action = 'ingest.batch' AND object <> 'ingest:events')")
 	if err != nil {
 		return false, fmt.Errorf("resolution unchanged: %w", err)
 	}
