@@ -112,6 +112,16 @@ type Options struct {
 	// the gap evaluates several batches in one pass, for at most Gap of
 	// added delay.
 	Gap time.Duration
+	// CursorEvery is how long a cursor that moved past rows without a
+	// candidate may stay in memory before it is written (default 5 s;
+	// negative: every pass). Most feed rows fire nothing, and a write
+	// transaction only to store the position would take the single
+	// writer's turn from the feeds a few times a second. A chunk that
+	// fires writes its cursor with its firings; Run writes the positions
+	// held when it stops. After a crash the engine re-reads at most
+	// CursorEvery of the feeds (plus a tick); firings are unique per
+	// journey, customer and event, so nothing fires twice.
+	CursorEvery time.Duration
 }
 
 // Deps are the engine's collaborators. Work may be nil: task and lead
@@ -136,6 +146,11 @@ type Engine struct {
 	loc  *time.Location
 	wake chan struct{}
 	mu   sync.Mutex // one live pass at a time
+	// ahead holds, per source, a position evaluated past the stored cursor
+	// but not yet written (no candidates; see Options.CursorEvery), and
+	// stored when each source's cursor was last written. Guarded by mu.
+	ahead  map[string]int64
+	stored map[string]time.Time
 	// daily serialises the daily scans; a journey is either live or daily,
 	// so a long night scan never holds back the live events.
 	daily sync.Mutex
@@ -173,7 +188,14 @@ func NewEngine(d Deps) *Engine {
 	case o.Gap < 0:
 		o.Gap = 0
 	}
-	return &Engine{d: d, loc: kehu.LoadShanghai(), wake: make(chan struct{}, 1)}
+	switch {
+	case o.CursorEvery == 0:
+		o.CursorEvery = 5 * time.Second
+	case o.CursorEvery < 0:
+		o.CursorEvery = 0
+	}
+	return &Engine{d: d, loc: kehu.LoadShanghai(), wake: make(chan struct{}, 1),
+		ahead: map[string]int64{}, stored: map[string]time.Time{}}
 }
 
 // Notify is the ingest subscriber: it only wakes the worker (a queue of
@@ -199,6 +221,7 @@ func (e *Engine) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			e.stop(ctx)
 			return
 		case <-e.wake:
 		case <-t.C:
@@ -206,11 +229,65 @@ func (e *Engine) Run(ctx context.Context) {
 		if wait := time.Until(began.Add(e.d.Options.Gap)); wait > 0 {
 			select {
 			case <-ctx.Done():
+				e.stop(ctx)
 				return
 			case <-time.After(wait):
 			}
 		}
 	}
+}
+
+// stop writes the positions held in memory when Run ends, so that a clean
+// restart does not read those rows again.
+func (e *Engine) stop(ctx context.Context) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for src := range e.ahead {
+		if err := e.writeAhead(ctx, src, e.d.Clock.Now().UTC()); err != nil {
+			e.d.Logger.ErrorContext(ctx, "journey cursor not written at stop", "source", src, "err", err)
+		}
+	}
+}
+
+// position is src's cursor: the stored one, or the position held in memory
+// past it.
+func (e *Engine) position(ctx context.Context, src string) (int64, bool, error) {
+	pos, ok, err := e.d.Store.Cursor(ctx, src)
+	if err != nil || !ok {
+		return pos, ok, err
+	}
+	return max(pos, e.ahead[src]), true, nil
+}
+
+// writeAhead stores src's position held in memory, if any.
+func (e *Engine) writeAhead(ctx context.Context, src string, now time.Time) error {
+	pos, ok := e.ahead[src]
+	if !ok {
+		return nil
+	}
+	if err := e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
+		return e.d.Store.SetCursor(ctx, src, pos, now)
+	}); err != nil {
+		return err
+	}
+	e.written(src, now)
+	return nil
+}
+
+// written notes that src's cursor was stored at now.
+func (e *Engine) written(src string, now time.Time) {
+	delete(e.ahead, src)
+	e.stored[src] = now
+}
+
+// holds reports whether a chunk without candidates may keep its position
+// in memory instead of writing it: the cursor was written less than
+// CursorEvery ago (a restarted engine writes its first).
+func (e *Engine) holds(src string, now time.Time) bool {
+	at, ok := e.stored[src]
+	return ok && now.Sub(at) < e.d.Options.CursorEvery
 }
 
 // Pass evaluates the live journeys on every row stored since the cursors,
@@ -257,7 +334,7 @@ func (e *Engine) active(ctx context.Context) (map[string][]Journey, error) {
 // chunk reads up to Batch ids of src past its cursor and fires on them in
 // one transaction with the new cursor; more says the source has more.
 func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey) ([]Firing, bool, error) {
-	pos, ok, err := e.d.Store.Cursor(ctx, src)
+	pos, ok, err := e.position(ctx, src)
 	if err != nil {
 		return nil, false, err
 	}
@@ -268,10 +345,17 @@ func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey)
 	now := e.d.Clock.Now().UTC()
 	if !ok {
 		// First start: history is not a live event.
-		return nil, false, e.d.Store.SetCursor(ctx, src, top, now)
+		if err := e.d.Store.SetCursor(ctx, src, top, now); err != nil {
+			return nil, false, err
+		}
+		e.written(src, now)
+		return nil, false, nil
 	}
 	if top <= pos {
-		return nil, false, nil
+		if e.holds(src, now) {
+			return nil, false, nil
+		}
+		return nil, false, e.writeAhead(ctx, src, now)
 	}
 	upto := min(top, pos+e.d.Options.Batch)
 	from := max(0, pos-e.d.Options.Overlap)
@@ -283,6 +367,10 @@ func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey)
 		if cands, err = e.unfired(ctx, cands); err != nil {
 			return nil, false, err
 		}
+	}
+	if len(cands) == 0 && e.holds(src, now) {
+		e.ahead[src] = upto
+		return nil, upto < top, nil
 	}
 	setCursor := func(ctx context.Context) error { return e.d.Store.SetCursor(ctx, src, upto, now) }
 	fired, err := e.fireAll(ctx, cands, now, setCursor)
@@ -298,6 +386,7 @@ func (e *Engine) chunk(ctx context.Context, src string, js map[string][]Journey)
 	if err != nil {
 		return nil, false, err
 	}
+	e.written(src, now)
 	return fired, upto < top, nil
 }
 

@@ -660,3 +660,110 @@ func TestPassesKeepTheirGap(t *testing.T) {
 		}
 	})
 }
+
+// Rows that fire nothing move the cursor in memory only, for at most
+// CursorEvery: they take no write transaction of their own. A chunk that
+// fires writes its cursor with its firings, a stopped engine writes what it
+// holds, and an engine started after a crash re-reads the held rows
+// without firing any twice.
+func TestRowsWithoutCandidatesHoldTheCursorInMemory(t *testing.T) {
+	testkit.EachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		r := newRig(t, db)
+		j := r.create("大额入账", map[string]any{"trigger": "large_inflow", "actions": []any{r.smsAction()},
+			"reentry_days": 0})
+		stored := func() int64 {
+			t.Helper()
+			pos, ok, err := db.Journeys().Cursor(ctx, journey.SourceTransactions)
+			if err != nil || !ok {
+				t.Fatalf("cursor: %d %v %v", pos, ok, err)
+			}
+			return pos
+		}
+		top := func() int64 {
+			return int64(r.count("SELECT COALESCE(MAX(id), 0) FROM transactions"))
+		}
+		eng := r.b.JourneyEngine(journey.Options{CursorEvery: time.Minute})
+		r.txn(r.a1, 100, "transfer_in", "", r.b.Clock.Now())
+		if fs, err := eng.Pass(ctx); err != nil || len(fs) != 0 { // a restarted engine writes its first chunk
+			t.Fatalf("%d firings, %v", len(fs), err)
+		}
+		written := stored()
+		if written != top() {
+			t.Fatalf("stored cursor %d after the first chunk, want %d", written, top())
+		}
+		r.txn(r.a2, 200, "transfer_in", "", r.b.Clock.Now())
+		if fs, err := eng.Pass(ctx); err != nil || len(fs) != 0 {
+			t.Fatalf("%d firings, %v", len(fs), err)
+		}
+		if got := stored(); got != written {
+			t.Fatalf("a chunk without candidates wrote the cursor (%d → %d)", written, got)
+		}
+		// The held position is the engine's: the small credit is not read
+		// again, and a large one fires and writes the cursor with it.
+		r.txn(r.a1, 10_000_000, "transfer_in", "", r.b.Clock.Now())
+		if fs, err := eng.Pass(ctx); err != nil || len(fs) != 1 {
+			t.Fatalf("%d firings, %v; want the large credit's", len(fs), err)
+		}
+		if got := stored(); got != top() {
+			t.Fatalf("stored cursor %d after a firing, want %d", got, top())
+		}
+
+		// Held for at most CursorEvery: the next pass after it writes, even
+		// with nothing new to read.
+		r.txn(r.a2, 300, "transfer_in", "", r.b.Clock.Now())
+		held := top()
+		if _, err := eng.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if stored() == held {
+			t.Fatal("written before CursorEvery passed")
+		}
+		r.b.Clock.Advance(time.Minute)
+		if _, err := eng.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := stored(); got != held {
+			t.Fatalf("stored cursor %d a CursorEvery later, want %d", got, held)
+		}
+
+		// A crash loses what was held; the next engine reads those rows
+		// again and fires none twice.
+		r.txn(r.a1, 20_000_000, "transfer_in", "", r.b.Clock.Now())
+		if fs, err := eng.Pass(ctx); err != nil || len(fs) != 1 {
+			t.Fatalf("%d firings, %v", len(fs), err)
+		}
+		firedAt := stored()
+		r.txn(r.a2, 400, "transfer_in", "", r.b.Clock.Now())
+		if _, err := eng.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Journeys().SetCursor(ctx, journey.SourceTransactions, firedAt-1, r.b.Clock.Now()); err != nil {
+			t.Fatal(err) // as if the firing's chunk had been the last written, one row earlier
+		}
+		after := r.b.JourneyEngine(journey.Options{CursorEvery: time.Minute})
+		if fs, err := after.Pass(ctx); err != nil || len(fs) != 0 {
+			t.Fatalf("the re-read fired %d (%v)", len(fs), err)
+		}
+		if n := r.count("SELECT COUNT(*) FROM journey_firings WHERE journey_id = $1", j.ID); n != 2 {
+			t.Fatalf("%d firings stored, want 2", n)
+		}
+
+		// Run writes the held position when it stops.
+		r.txn(r.a2, 500, "transfer_in", "", r.b.Clock.Now())
+		if _, err := after.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if stored() == top() {
+			t.Fatal("the small credit's position was written at once")
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { after.Run(runCtx); close(done) }()
+		cancel()
+		<-done
+		if got := stored(); got != top() {
+			t.Fatalf("stored cursor %d after Run stopped, want %d", got, top())
+		}
+	})
+}
