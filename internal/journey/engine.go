@@ -267,9 +267,7 @@ func (e *Engine) writeAhead(ctx context.Context, src string, now time.Time) erro
 	if !ok {
 		return nil
 	}
-	if err := e.d.Tx.WithTx(ctx, func(ctx context.Context) error {
-		return e.d.Store.SetCursor(ctx, src, pos, now)
-	}); err != nil {
+	if err := e.d.Store.SetCursor(ctx, src, pos, now); err != nil { // one statement: its own transaction
 		return err
 	}
 	e.written(src, now)
